@@ -1,0 +1,69 @@
+import { configProvider } from '@adonisjs/core'
+import type { ApplicationService } from '@adonisjs/core/types'
+import { SessionManager } from '../src/session_manager.js'
+import SessionMiddleware from '../src/session_middleware.js'
+import { E_INVALID_SESSION_CONFIG } from '../src/errors.js'
+import type { ResolvedSessionConfig } from '../src/types.js'
+
+declare module '@adonisjs/core/types' {
+  interface ContainerBindings {
+    'session.manager': SessionManager
+  }
+}
+
+/**
+ * The app key from `config/app.ts` (a Secret or a string).
+ */
+function readAppKey(app: ApplicationService): string {
+  const appKey = app.config.get<unknown>('app.appKey')
+  if (appKey && typeof appKey === 'object' && 'release' in appKey) {
+    return String((appKey as { release(): unknown }).release())
+  }
+  return appKey as string
+}
+
+/**
+ * Registers the SessionManager and the session middleware; at boot, checks the
+ * config (a mistake fails the boot, not the first request), adds the Edge tags
+ * and the validation-error hook of the exception handler.
+ */
+export default class SessionProvider {
+  constructor(protected app: ApplicationService) {}
+
+  /** Bind the manager and the middleware. */
+  register() {
+    this.app.container.singleton(SessionManager, async (resolver) => {
+      const config = await configProvider.resolve<ResolvedSessionConfig>(
+        this.app,
+        this.app.config.get('session', {})
+      )
+      if (!config) {
+        throw new E_INVALID_SESSION_CONFIG([
+          'the file must export the result of "defineConfig()" from "adonis-satchel"',
+        ])
+      }
+      return new SessionManager(config, await resolver.make('emitter'), readAppKey(this.app))
+    })
+    this.app.container.alias('session.manager', SessionManager)
+    this.app.container.singleton(SessionMiddleware, async (resolver) => {
+      return new SessionMiddleware(await resolver.make('session.manager'))
+    })
+  }
+
+  /** Resolve the config now, register the Edge plugin and the validation hook. */
+  async boot() {
+    await this.app.container.make('session.manager')
+    await this.#registerEdgePlugin()
+    const { registerValidationErrorHook } = await import('../src/validation_errors.js')
+    registerValidationErrorHook()
+  }
+
+  async #registerEdgePlugin() {
+    if (!this.app.usingEdgeJS) {
+      return
+    }
+    const { default: edge } = await import('edge.js')
+    const { edgePluginSession } = await import('../src/plugins/edge.js')
+    edge.use(edgePluginSession)
+  }
+}

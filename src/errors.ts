@@ -1,0 +1,73 @@
+import { createError } from '@poppinss/utils'
+
+/**
+ * A write was attempted on a session opened read-only.
+ */
+export const E_SESSION_NOT_MUTABLE = createError(
+  'Session store is in readonly mode and cannot be mutated. Open it with "initiate(false)" to write',
+  'E_SESSION_NOT_MUTABLE',
+  500
+)
+
+/**
+ * The session was used before the session middleware initiated it.
+ */
+export const E_SESSION_NOT_READY = createError(
+  'Session store has not been initiated. Make sure the session middleware is registered in "start/kernel.ts" before using "ctx.session"',
+  'E_SESSION_NOT_READY',
+  500
+)
+
+/**
+ * The store in use cannot link sessions to users.
+ */
+export const E_SESSION_TAGGING_NOT_SUPPORTED = createError<[string]>(
+  'The "%s" session store does not support tagging sessions. Use the memory, file, redis, dynamodb or database store to list and end a user\'s sessions',
+  'E_SESSION_TAGGING_NOT_SUPPORTED',
+  500
+)
+
+/**
+ * The cookie store's data cookie would exceed what browsers keep.
+ */
+export const E_SESSION_COOKIE_TOO_LARGE = createError<[number, number]>(
+  'The session data cookie is %s bytes, over the %s bytes browsers keep. Store less in the session or switch to a server-side store (file, redis, database, dynamodb)',
+  'E_SESSION_COOKIE_TOO_LARGE',
+  500
+)
+
+/**
+ * A store call failed or did not answer in time.
+ */
+export const E_SESSION_STORE_UNAVAILABLE = createError<[string, string]>(
+  'The "%s" session store is unavailable: %s',
+  'E_SESSION_STORE_UNAVAILABLE',
+  503
+)
+
+/**
+ * `config/session.ts` holds a value that cannot work.
+ */
+export const E_INVALID_SESSION_CONFIG = createError<[string]>(
+  'Invalid session config in "config/session.ts": %s',
+  'E_INVALID_SESSION_CONFIG',
+  500
+)
+
+/**
+ * A value that cannot be stored as JSON was put into the session.
+ */
+export const E_SESSION_INVALID_VALUE = createError<[string, string]>(
+  'Cannot store the session key "%s": %s. Session values must be JSON (strings, numbers, booleans, null, objects, arrays, Dates)',
+  'E_SESSION_INVALID_VALUE',
+  500
+)
+
+/**
+ * `increment`/`decrement` was called on a key that does not hold a number.
+ */
+export const E_SESSION_NOT_A_NUMBER = createError<[string, string]>(
+  'Cannot increment or decrement the session key "%s": it holds a %s, not a number',
+  'E_SESSION_NOT_A_NUMBER',
+  500
+)

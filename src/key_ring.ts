@@ -1,0 +1,157 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto'
+import { parseJson } from './payload.js'
+
+/**
+ * One secret with the keys AdonisJS derives from it, computed once.
+ */
+interface DerivedKey {
+  cryptoKey: Buffer
+}
+
+/**
+ * The outcome of verifying a value: what it held and whether a key other than
+ * the newest made it (then it should be re-issued).
+ */
+export interface VerifiedValue<T> {
+  value: T
+  stale: boolean
+  /** The expiry sealed inside the value (epoch ms), when it has one. */
+  expiresAt?: number
+}
+
+/**
+ * The signed message format of AdonisJS: `{ message, purpose, expiryDate? }`.
+ */
+interface SignedMessage {
+  message: unknown
+  purpose?: string
+  expiryDate?: string
+}
+
+function hmac(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value).digest('base64url')
+}
+
+/**
+ * Constant-time comparison of two base64url strings (length first).
+ */
+function safeEqual(expected: string, given: string): boolean {
+  if (expected.length !== given.length) {
+    return false
+  }
+  return timingSafeEqual(Buffer.from(expected), Buffer.from(given))
+}
+
+/**
+ * Check purpose and expiry of a decoded message, as AdonisJS does.
+ */
+function unwrap(
+  decoded: string,
+  purpose: string
+): { message: unknown; expiresAt?: number } | null {
+  const parsed = parseJson(decoded) as SignedMessage | null
+  if (!parsed || typeof parsed !== 'object' || !parsed.message || parsed.purpose !== purpose) {
+    return null
+  }
+  if (parsed.expiryDate === undefined || parsed.expiryDate === null) {
+    return { message: parsed.message }
+  }
+  const expiresAt = new Date(parsed.expiryDate).getTime()
+  if (Number.isNaN(expiresAt) || expiresAt < Date.now()) {
+    return null
+  }
+  return { message: parsed.message, expiresAt }
+}
+
+/**
+ * Signs and encrypts cookie values in the exact formats of AdonisJS
+ * (`s:` signed and `e:` encrypted cookies), with a list of keys: the first signs,
+ * every key verifies, so app keys can rotate without logging anyone out.
+ */
+export class KeyRing {
+  #keys: DerivedKey[]
+
+  constructor(secrets: string[]) {
+    this.#keys = secrets.map((secret) => ({
+      cryptoKey: createHash('sha256').update(secret).digest(),
+    }))
+  }
+
+  /** Sign a value for a purpose: `s:<payload>.<hmac>`. */
+  sign(value: unknown, purpose: string): string {
+    const encoded = Buffer.from(JSON.stringify({ message: value, purpose })).toString('base64url')
+    return `s:${encoded}.${hmac(this.#keys[0].cryptoKey, encoded)}`
+  }
+
+  /** Verify a signed value; null when it is not signed by any known key. */
+  unsign<T = unknown>(signed: string, purpose: string): VerifiedValue<T> | null {
+    if (typeof signed !== 'string' || !signed.startsWith('s:')) {
+      return null
+    }
+    const parts = signed.slice(2).split('.')
+    if (parts.length !== 2 || !parts[0] || !parts[1]) {
+      return null
+    }
+    const [encoded, signature] = parts
+    const index = this.#keys.findIndex((key) => safeEqual(hmac(key.cryptoKey, encoded), signature))
+    if (index === -1) {
+      return null
+    }
+    const unwrapped = unwrap(Buffer.from(encoded, 'base64url').toString('utf8'), purpose)
+    return unwrapped && { value: unwrapped.message as T, stale: index !== 0 }
+  }
+
+  /**
+   * Encrypt a value for a purpose (AES-256-CBC, then HMAC over ciphertext and IV),
+   * optionally with an expiry date sealed inside: `e:<cipher>.<iv>.<hmac>`.
+   */
+  encrypt(value: unknown, purpose: string, expiresAt?: Date): string {
+    const { cryptoKey } = this.#keys[0]
+    const iv = randomBytes(12).toString('base64url')
+    const cipher = createCipheriv('aes-256-cbc', cryptoKey, iv)
+    const plain = JSON.stringify({ message: value, purpose, expiryDate: expiresAt })
+    const encrypted = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
+    const body = `${encrypted.toString('base64url')}.${Buffer.from(iv).toString('base64url')}`
+    return `e:${body}.${hmac(cryptoKey, body)}`
+  }
+
+  /** Decrypt a value; null when tampered, expired, for another purpose or by an unknown key. */
+  decrypt<T = unknown>(sealed: string, purpose: string): VerifiedValue<T> | null {
+    if (typeof sealed !== 'string' || !sealed.startsWith('e:')) {
+      return null
+    }
+    const parts = sealed.slice(2).split('.')
+    if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2]) {
+      return null
+    }
+    const body = `${parts[0]}.${parts[1]}`
+    const index = this.#keys.findIndex((key) => safeEqual(hmac(key.cryptoKey, body), parts[2]))
+    if (index === -1) {
+      return null
+    }
+    try {
+      const iv = Buffer.from(parts[1], 'base64url')
+      const decipher = createDecipheriv('aes-256-cbc', this.#keys[index].cryptoKey, iv)
+      const plain =
+        decipher.update(Buffer.from(parts[0], 'base64url')).toString('utf8') +
+        decipher.final('utf8')
+      const unwrapped = unwrap(plain, purpose)
+      return (
+        unwrapped && {
+          value: unwrapped.message as T,
+          stale: index !== 0,
+          expiresAt: unwrapped.expiresAt,
+        }
+      )
+    } catch {
+      return null
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import type { SessionData } from './types.js'
+
+const POLLUTING_KEY = /"(?:__proto__|constructor|prototype)"\s*:/
+
+/**
+ * Drop keys that could reach a prototype when the value is merged later.
+ */
+function dropPollutingKeys(key: string, value: unknown) {
+  if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+    return undefined
+  }
+  return value
+}
+
+/**
+ * Parse JSON, never throwing and never keeping `__proto__`, `constructor` or
+ * `prototype` keys. Returns null for anything that is not valid JSON.
+ */
+export function parseJson(text: string): unknown {
+  try {
+    return POLLUTING_KEY.test(text) ? JSON.parse(text, dropPollutingKeys) : JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Encode session data the way @adonisjs/session stores it in every server-side
+ * store: `{"message":{...},"purpose":"<sessionId>"}`, so both packages read each
+ * other's sessions.
+ */
+export function encodePayload(sessionId: string, data: SessionData): string {
+  return JSON.stringify({ message: data, purpose: sessionId })
+}
+
+/**
+ * Decode a stored payload bound to a session id; null when it is corrupt, for
+ * another session, or not an object.
+ */
+export function decodePayload(sessionId: string, contents: unknown): SessionData | null {
+  if (typeof contents !== 'string') {
+    return null
+  }
+  const parsed = parseJson(contents) as { message?: unknown; purpose?: unknown } | null
+  if (!parsed || typeof parsed !== 'object' || parsed.purpose !== sessionId) {
+    return null
+  }
+  const message = parsed.message
+  if (!message || typeof message !== 'object' || Array.isArray(message)) {
+    return null
+  }
+  if ('expiryDate' in parsed && isExpired((parsed as { expiryDate?: unknown }).expiryDate)) {
+    return null
+  }
+  return message as SessionData
+}
+
+function isExpired(expiryDate: unknown): boolean {
+  if (expiryDate === undefined || expiryDate === null) {
+    return false
+  }
+  const time = new Date(expiryDate as string).getTime()
+  return Number.isNaN(time) || time < Date.now()
+}
+
+/**
+ * Apply one request's changes to stored data (used by stores that merge).
+ */
+export function applyChanges(
+  current: SessionData | null,
+  changes: { set: SessionData; unset: string[]; cleared: boolean }
+): SessionData {
+  const next: SessionData = changes.cleared || !current ? {} : { ...current }
+  for (const key of changes.unset) {
+    delete next[key]
+  }
+  for (const key of Object.keys(changes.set)) {
+    next[key] = changes.set[key]
+  }
+  return next
+}
+
+/**
+ * Why a value cannot be stored as JSON, or null when it can. Walks objects and
+ * arrays once; Dates and objects with `toJSON` are accepted as JSON.stringify
+ * accepts them.
+ */
+export function unstorableReason(value: unknown, seen: Set<object> = new Set()): string | null {
+  switch (typeof value) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'undefined':
+      return null
+    case 'bigint':
+      return 'BigInt values cannot be stored; convert it to a string first'
+    case 'function':
+      return 'functions cannot be stored'
+    case 'symbol':
+      return 'symbols cannot be stored'
+  }
+  if (value === null || value instanceof Date || typeof (value as any).toJSON === 'function') {
+    return null
+  }
+  const object = value as Record<string, unknown>
+  if (seen.has(object)) {
+    return 'it contains a circular reference'
+  }
+  seen.add(object)
+  for (const key of Object.keys(object)) {
+    const reason = unstorableReason(object[key], seen)
+    if (reason) {
+      return reason
+    }
+  }
+  seen.delete(object)
+  return null
+}

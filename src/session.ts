@@ -1,0 +1,702 @@
+import Macroable from '@poppinss/macroable'
+import type { HttpContext } from '@adonisjs/core/http'
+import type { EmitterService } from '@adonisjs/core/types'
+import debug from './debug.js'
+import { ReadOnlyValuesStore, ValuesStore } from './values_store.js'
+import { generateSessionId, type SessionCookies } from './session_cookies.js'
+import { unstorableReason } from './payload.js'
+import { snapshotOf } from './snapshot.js'
+import {
+  E_SESSION_INVALID_VALUE,
+  E_SESSION_NOT_MUTABLE,
+  E_SESSION_NOT_READY,
+  E_SESSION_TAGGING_NOT_SUPPORTED,
+} from './errors.js'
+import type {
+  AllowedSessionValues,
+  ResolvedSessionConfig,
+  SessionChanges,
+  SessionData,
+  SessionMetadata,
+  SessionStoreContract,
+  SessionStoreWithMergeContract,
+  SessionStoreWithTaggingContract,
+} from './types.js'
+
+/**
+ * The key under which a session's metadata is kept inside its stored data.
+ */
+export const METADATA_KEY = '__session_meta__'
+
+/**
+ * How stale `lastSeenAt` may get before a read-only request refreshes it.
+ */
+const LAST_SEEN_RESOLUTION_MS = 60_000
+
+/**
+ * The key of the intended URL, shared with @adonisjs/session 8.x.
+ */
+const INTENDED_URL_KEY = 'redirect.intendedUrl'
+
+/**
+ * True for a same-site, relative path ("/dashboard?tab=1"): never a scheme,
+ * host or protocol-relative URL, so it cannot become an open redirect.
+ */
+export function isSafeRedirectPath(url: unknown): url is string {
+  return (
+    typeof url === 'string' &&
+    url.startsWith('/') &&
+    !url.startsWith('//') &&
+    !url.startsWith('/\\') &&
+    !/[\u0000-\u001f\\]/.test(url)
+  )
+}
+
+/**
+ * The session of one HTTP request: values, flash messages, regeneration and
+ * the commit that persists them. Available as `ctx.session`.
+ */
+export class Session extends Macroable {
+  #ctx: HttpContext
+  #emitter: EmitterService
+  #store: SessionStoreContract
+  #cookies: SessionCookies
+
+  #initiated = false
+  #readonly = false
+  #fresh = true
+  #sessionId: string | undefined
+  #sessionIdFromCookie: string | undefined
+  #signedCookieValue: string | undefined
+  #storedData: SessionData | null = null
+  #metadata: SessionMetadata | undefined
+  #metadataChanged = false
+  #regenerated = false
+  #invalidated = false
+  #valuesStore: ValuesStore | undefined
+  #flashMessages: ValuesStore | undefined
+  #responseFlashMessages: ValuesStore | undefined
+
+  /** The name of the store in use. */
+  readonly storeName: string
+
+  /** The resolved session config. */
+  readonly config: ResolvedSessionConfig
+
+  /** The key of flash data inside the session (as @adonisjs/session). */
+  flashKey = '__flash__'
+
+  constructor(
+    ctx: HttpContext,
+    config: ResolvedSessionConfig,
+    storeName: string,
+    store: SessionStoreContract,
+    cookies: SessionCookies,
+    emitter: EmitterService
+  ) {
+    super()
+    this.#ctx = ctx
+    this.config = config
+    this.storeName = storeName
+    this.#store = store
+    this.#cookies = cookies
+    this.#emitter = emitter
+  }
+
+  /** The session id; a new session gets one the first time it is asked. */
+  get sessionId(): string {
+    this.#sessionId ??= generateSessionId()
+    return this.#sessionId
+  }
+
+  /** True when the request brought no live session. */
+  get fresh(): boolean {
+    return this.#fresh
+  }
+
+  /** True when opened read-only: writes throw and nothing is committed. */
+  get readonly(): boolean {
+    return this.#readonly
+  }
+
+  /** True once the middleware (or `initiate`) loaded the session. */
+  get initiated(): boolean {
+    return this.#initiated
+  }
+
+  /** True when `regenerate()` was called during this request. */
+  get hasRegeneratedSession(): boolean {
+    return this.#regenerated
+  }
+
+  /** True when the session holds no value. */
+  get isEmpty(): boolean {
+    return this.#values().isEmpty
+  }
+
+  /** True when a value changed during this request. */
+  get hasBeenModified(): boolean {
+    return this.#values().hasBeenModified
+  }
+
+  /** Metadata kept next to the data: created at, last seen at, IP address, user agent. */
+  get metadata(): SessionMetadata | undefined {
+    return this.#metadata
+  }
+
+  /** The flash messages the previous request left (read-only for this request). */
+  get flashMessages(): ValuesStore {
+    this.#values()
+    return this.#flashMessages!
+  }
+
+  /** The flash messages this request sends to the next one. */
+  get responseFlashMessages(): ValuesStore {
+    this.#responseFlashMessages ??= new ValuesStore({})
+    return this.#responseFlashMessages
+  }
+
+  /**
+   * Load the session from its cookie and store. Called by the middleware;
+   * `readonly` opens it for reading only (websocket-style use).
+   */
+  async initiate(readonly: boolean): Promise<void> {
+    if (this.#initiated) {
+      return
+    }
+    this.#readonly = readonly
+    const cookie = this.#cookies.readSessionId(this.#ctx)
+    let data: SessionData | null = null
+    if (cookie) {
+      this.#sessionIdFromCookie = cookie.id
+      this.#signedCookieValue = cookie.stale ? undefined : cookie.raw
+      data = await this.#store.read(cookie.id)
+    }
+    if (data && this.#hasOutlivedMaxLifetime(data)) {
+      debug('session outlived maxLifetime, starting a new one')
+      await this.#store.destroy(cookie!.id)
+      data = null
+    }
+    if (data) {
+      this.#fresh = false
+      this.#sessionId = cookie!.id
+      this.#storedData = data
+    } else if (cookie) {
+      debug('session cookie names no live session, issuing a new id')
+    }
+    this.#load(data)
+    this.#initiated = true
+    if (this.#emitter.hasListeners('session:initiated')) {
+      await this.#emitter.emit('session:initiated', { session: this })
+    }
+  }
+
+  /** Split stored data into values, metadata and the previous request's flash. */
+  #load(data: SessionData | null) {
+    const values: SessionData = data ? { ...data } : {}
+    const metadata = values[METADATA_KEY] as SessionMetadata | undefined
+    if (metadata && typeof metadata === 'object') {
+      this.#metadata = metadata
+    }
+    delete values[METADATA_KEY]
+    const flash = values[this.flashKey]
+    this.#valuesStore = new ValuesStore(values)
+    if (flash !== undefined) {
+      this.#valuesStore.unset([this.flashKey])
+    }
+    this.#flashMessages = new ValuesStore(
+      flash && typeof flash === 'object' ? (flash as SessionData) : null
+    )
+    this.#shareWithTemplates()
+  }
+
+  /** Give Edge templates read-only access to the session and flash messages. */
+  #shareWithTemplates() {
+    const view = (this.#ctx as any).view
+    if (!view) {
+      return
+    }
+    const flashMessages = this.#flashMessages!
+    view.share({
+      session: new ReadOnlyValuesStore(this.#valuesStore!.all()),
+      flashMessages: new ReadOnlyValuesStore(flashMessages.all()),
+      old: (key: string, defaultValue?: any) => flashMessages.get(key, defaultValue),
+    })
+  }
+
+  #hasOutlivedMaxLifetime(data: SessionData): boolean {
+    const maxLifetime = this.config.maxLifetimeInSeconds
+    const metadata = data[METADATA_KEY] as SessionMetadata | undefined
+    if (!maxLifetime || !metadata || typeof metadata.createdAt !== 'number') {
+      return false
+    }
+    return metadata.createdAt + maxLifetime * 1000 <= Date.now()
+  }
+
+  #values(): ValuesStore {
+    if (!this.#valuesStore) {
+      throw new E_SESSION_NOT_READY()
+    }
+    return this.#valuesStore
+  }
+
+  #mutable(): ValuesStore {
+    const values = this.#values()
+    if (this.#readonly) {
+      throw new E_SESSION_NOT_MUTABLE()
+    }
+    return values
+  }
+
+  #assertStorable(key: string, value: unknown) {
+    const reason = unstorableReason(value)
+    if (reason) {
+      throw new E_SESSION_INVALID_VALUE([key, reason])
+    }
+  }
+
+  /**
+   * Store a value by dot path, or several at once with an object.
+   * `undefined` removes the key.
+   */
+  put(key: string, value: AllowedSessionValues | undefined): void
+  put(values: Record<string, AllowedSessionValues | undefined>): void
+  put(key: string | Record<string, any>, value?: AllowedSessionValues): void {
+    const values = this.#mutable()
+    if (typeof key === 'object' && key !== null) {
+      for (const name of Object.keys(key)) {
+        this.#assertStorable(name, key[name])
+      }
+      for (const name of Object.keys(key)) {
+        values.set(name, key[name])
+      }
+      return
+    }
+    this.#assertStorable(key, value)
+    values.set(key, value)
+  }
+
+  /** True when a key holds a truthy value (and non-empty arrays). */
+  has(key: string): boolean {
+    return this.#values().has(key)
+  }
+
+  /** Read a value by dot path. */
+  get(key: string, defaultValue?: any): any {
+    return this.#values().get(key, defaultValue)
+  }
+
+  /** All values of the session. */
+  all(): SessionData {
+    return this.#values().all()
+  }
+
+  /** Only the given top-level keys. */
+  only(keys: string[]): SessionData {
+    const result: SessionData = {}
+    for (const key of keys) {
+      const value = this.#values().get(key)
+      if (value !== undefined) result[key] = value
+    }
+    return result
+  }
+
+  /** Every value but the given top-level keys. */
+  except(keys: string[]): SessionData {
+    const result: SessionData = { ...this.#values().all() }
+    for (const key of keys) delete result[key]
+    return result
+  }
+
+  /** Append a value to the array at a key (created when missing). */
+  push(key: string, value: AllowedSessionValues): void {
+    const values = this.#mutable()
+    this.#assertStorable(key, value)
+    const current = values.get(key)
+    values.set(key, Array.isArray(current) ? [...current, value] : [value])
+  }
+
+  /** Remove one key, or several. */
+  forget(key: string | string[]): void {
+    const values = this.#mutable()
+    for (const name of Array.isArray(key) ? key : [key]) {
+      values.unset(name)
+    }
+  }
+
+  /** Read and remove a value. */
+  pull(key: string, defaultValue?: any): any {
+    return this.#mutable().pull(key, defaultValue)
+  }
+
+  /** Add to a number (0 when missing); a non-number throws naming the key. */
+  increment(key: string, steps: number = 1): void {
+    this.#mutable().increment(key, steps)
+  }
+
+  /** Subtract from a number (0 when missing). */
+  decrement(key: string, steps: number = 1): void {
+    this.#mutable().decrement(key, steps)
+  }
+
+  /** Remove every value. */
+  clear(): void {
+    this.#mutable().clear()
+  }
+
+  /**
+   * Flash a value (or several) to the next request. A falsy value given by key
+   * is ignored, as in @adonisjs/session.
+   */
+  flash(key: string, value: AllowedSessionValues): void
+  flash(values: SessionData): void
+  flash(key: string | SessionData, value?: AllowedSessionValues): void {
+    this.#mutable()
+    if (typeof key === 'string') {
+      if (value) {
+        this.#assertStorable(key, value)
+        this.responseFlashMessages.set(key, value)
+      }
+      return
+    }
+    for (const name of Object.keys(key)) {
+      this.#assertStorable(name, key[name])
+    }
+    for (const name of Object.keys(key)) {
+      this.responseFlashMessages.set(name, key[name])
+    }
+  }
+
+  /** Flash error messages that `@error` reads (`errorsBag`), merged into existing ones. */
+  flashErrors(errors: Record<string, string | string[]>): void {
+    this.#mutable()
+    const current = this.responseFlashMessages.get('errorsBag', {})
+    this.responseFlashMessages.set('errorsBag', { ...current, ...errors })
+  }
+
+  /** The request input minus the fields that are never flashed (passwords, tokens). */
+  #flashableInput(): SessionData {
+    const input: SessionData = { ...this.#ctx.request.original() }
+    for (const field of this.config.neverFlash) {
+      delete input[field]
+    }
+    return input
+  }
+
+  /** Flash the whole request input (minus secret fields) as old input. */
+  flashAll(): void {
+    this.#mutable()
+    this.responseFlashMessages.set('input', this.#flashableInput())
+  }
+
+  /** Flash the request input except some top-level fields. */
+  flashExcept(keys: string[]): void {
+    this.#mutable()
+    const input = this.#flashableInput()
+    for (const key of keys) delete input[key]
+    this.responseFlashMessages.set('input', input)
+  }
+
+  /** Flash only some top-level fields of the request input. */
+  flashOnly(keys: string[]): void {
+    this.#mutable()
+    const input = this.#flashableInput()
+    const picked: SessionData = {}
+    for (const key of keys) {
+      if (key in input) picked[key] = input[key]
+    }
+    this.responseFlashMessages.set('input', picked)
+  }
+
+  /** Keep all of the previous request's flash messages for one more request. */
+  reflash(): void {
+    this.#mutable()
+    this.responseFlashMessages.set('reflashed', { ...this.flashMessages.all() })
+  }
+
+  /** Keep some of the previous request's flash messages for one more request. */
+  reflashOnly(keys: string[]): void {
+    this.#mutable()
+    const kept: SessionData = {}
+    for (const key of keys) {
+      const value = this.flashMessages.get(key)
+      if (value !== undefined) kept[key] = value
+    }
+    this.responseFlashMessages.set('reflashed', kept)
+  }
+
+  /** Keep the previous request's flash messages but some, for one more request. */
+  reflashExcept(keys: string[]): void {
+    this.#mutable()
+    const kept: SessionData = { ...this.flashMessages.all() }
+    for (const key of keys) delete kept[key]
+    this.responseFlashMessages.set('reflashed', kept)
+  }
+
+  /** Same as `reflashOnly` (Laravel's name). */
+  keep(keys: string[]): void {
+    this.reflashOnly(keys)
+  }
+
+  /**
+   * Flash the messages of a validation error (`inputErrorsBag`, `errorsBag` and
+   * the legacy `errors`) and, unless `withInput` is false, the input.
+   */
+  flashValidationErrors(error: { code?: string; messages?: any }, withInput: boolean = true) {
+    const messages: { field: string; message: string }[] = Array.isArray(error.messages)
+      ? error.messages
+      : []
+    const byField: Record<string, string[]> = {}
+    for (const message of messages) {
+      ;(byField[message.field] ??= []).push(message.message)
+    }
+    if (withInput) {
+      this.flashExcept([])
+    }
+    const summary = 'The form could not be saved. Please check the errors below.'
+    this.flashErrors({ [error.code ?? 'E_VALIDATION_ERROR']: summary })
+    this.flash({ inputErrorsBag: byField, errors: byField })
+  }
+
+  /** Remember where to send the user after signing in (relative paths only). */
+  setIntendedUrl(url: string): void {
+    if (!isSafeRedirectPath(url)) {
+      throw new TypeError(
+        `Cannot use "${url}" as intended URL: only same-site paths starting with "/" are accepted`
+      )
+    }
+    this.put(INTENDED_URL_KEY, url)
+  }
+
+  /** The remembered intended URL, if any. */
+  getIntendedUrl(): string | undefined {
+    const url = this.get(INTENDED_URL_KEY)
+    return isSafeRedirectPath(url) ? url : undefined
+  }
+
+  /** Read and forget the intended URL. */
+  pullIntendedUrl(): string | undefined {
+    const url = this.getIntendedUrl()
+    this.clearIntendedUrl()
+    return url
+  }
+
+  /** Forget the intended URL. */
+  clearIntendedUrl(): void {
+    if (this.#values().get(INTENDED_URL_KEY) !== undefined) {
+      this.forget(INTENDED_URL_KEY)
+    }
+  }
+
+  /**
+   * Give the session a new id at commit, keeping its data; the old id is
+   * destroyed in the same commit (prevents session fixation). Call it on login.
+   */
+  regenerate(): void {
+    this.#mutable()
+    this.#regenerated = true
+    this.#sessionId = generateSessionId()
+  }
+
+  /** Clear every value and regenerate: the logout call. */
+  invalidate(): void {
+    this.clear()
+    this.#flashMessages = new ValuesStore({})
+    this.#responseFlashMessages = undefined
+    this.#invalidated = true
+    this.#metadata = undefined
+    this.regenerate()
+  }
+
+  /** True when the store can link sessions to users. */
+  supportsTagging(): boolean {
+    const store = this.#store as Partial<SessionStoreWithTaggingContract>
+    return typeof store.tag === 'function' && typeof store.tagged === 'function'
+  }
+
+  #taggingStore(): SessionStoreWithTaggingContract {
+    if (!this.supportsTagging()) {
+      throw new E_SESSION_TAGGING_NOT_SUPPORTED([this.storeName])
+    }
+    return this.#store as SessionStoreWithTaggingContract
+  }
+
+  /**
+   * Link this session to a user, so `tagged(userId)` lists it and
+   * `destroyTagged(userId)` can end it. Call it after login.
+   */
+  async tag(userId: string | number): Promise<void> {
+    const store = this.#taggingStore()
+    this.#mutable()
+    this.#ensureMetadata().userId = String(userId)
+    this.#metadataChanged = true
+    this.#values().markChanged(METADATA_KEY)
+    await store.tag(this.sessionId, String(userId))
+  }
+
+  /** Remove the user link of this session. */
+  async untag(): Promise<void> {
+    const store = this.#taggingStore()
+    this.#mutable()
+    if (this.#metadata?.userId) {
+      delete this.#metadata.userId
+      this.#metadataChanged = true
+      this.#values().markChanged(METADATA_KEY)
+    }
+    if (store.untag) {
+      await store.untag(this.sessionId)
+    }
+  }
+
+  /**
+   * The metadata, created on first use. Stores that cannot list sessions keep
+   * only the times (for maxLifetime), not the IP address and user agent.
+   */
+  #ensureMetadata(): SessionMetadata {
+    if (!this.#metadata) {
+      const now = Date.now()
+      this.#metadata = { createdAt: now, lastSeenAt: now }
+      if (this.supportsTagging()) {
+        this.#metadata.ipAddress = this.#ctx.request.ip()
+        this.#metadata.userAgent = this.#ctx.request.header('user-agent')
+      }
+      this.#metadataChanged = true
+    }
+    return this.#metadata
+  }
+
+  /** Refresh `lastSeenAt` when it is stale; true when the metadata changed. */
+  #refreshMetadata(): boolean {
+    const metadata = this.#ensureMetadata()
+    const now = Date.now()
+    if (now - metadata.lastSeenAt >= LAST_SEEN_RESOLUTION_MS) {
+      metadata.lastSeenAt = now
+      this.#metadataChanged = true
+    }
+    return this.#metadataChanged
+  }
+
+  /** Move this request's flash messages into the values, under the flash key. */
+  #stageFlashMessages(values: ValuesStore) {
+    const response = this.#responseFlashMessages
+    if (!response || response.isEmpty) {
+      return
+    }
+    const { input, reflashed, ...others } = response.all() as Record<string, any>
+    values.set([this.flashKey], { ...reflashed, ...input, ...others })
+  }
+
+  /** The data to store: values plus metadata. */
+  #dataToStore(values: ValuesStore): SessionData {
+    return { ...values.all(), [METADATA_KEY]: this.#metadata as any }
+  }
+
+  /** The changed top-level keys, as a merge for stores that support it. */
+  #changes(values: ValuesStore): SessionChanges {
+    const all = values.all()
+    const changes: SessionChanges = { set: {}, unset: [], cleared: values.wasCleared }
+    for (const key of values.changedKeys) {
+      if (key === METADATA_KEY) continue
+      if (all[key] === undefined) changes.unset.push(key)
+      else changes.set[key] = all[key]
+    }
+    if (this.#metadataChanged || values.wasCleared) {
+      changes.set[METADATA_KEY] = this.#metadata as any
+    }
+    return changes
+  }
+
+  /**
+   * Persist the session and send its cookie. Called by the middleware after
+   * the handler, also when it threw.
+   */
+  async commit(): Promise<void> {
+    if (!this.#initiated || this.#readonly) {
+      return
+    }
+    const values = this.#values()
+    this.#stageFlashMessages(values)
+    const oldId = this.#fresh ? undefined : this.#sessionIdFromCookie
+
+    if (values.isEmpty) {
+      await this.#commitEmpty(oldId)
+    } else if (this.#regenerated || this.#fresh) {
+      await this.#commitNewId(values, oldId)
+    } else if (values.hasBeenModified) {
+      this.#refreshMetadata()
+      await this.#commitChanges(values)
+    } else if (this.#refreshMetadata()) {
+      await this.#commitChanges(values)
+    } else {
+      this.#writeIdCookie()
+      if (!(this.#store as { touchesOnRead?: boolean }).touchesOnRead) {
+        await this.#store.touch(this.sessionId)
+      }
+    }
+    if (this.#emitter.hasListeners('session:committed')) {
+      await this.#emitter.emit('session:committed', { session: this })
+    }
+  }
+
+  /** An empty session: nothing stored; the old data, if any, is destroyed. */
+  async #commitEmpty(oldId: string | undefined) {
+    if (oldId) {
+      await this.#store.destroy(oldId)
+    }
+    if (this.config.saveUninitialized && !this.#invalidated) {
+      this.#writeIdCookie()
+    } else if (this.#sessionIdFromCookie) {
+      this.#cookies.clearSessionId(this.#ctx)
+    }
+  }
+
+  /** A new or regenerated session: full write under the new id, old id destroyed. */
+  async #commitNewId(values: ValuesStore, oldId: string | undefined) {
+    this.#ensureMetadata()
+    if (oldId && oldId !== this.sessionId) {
+      await this.#store.destroy(oldId)
+    }
+    this.#writeIdCookie()
+    await this.#store.write(this.sessionId, this.#dataToStore(values))
+    if (oldId && oldId !== this.sessionId) {
+      await this.#moveTag()
+      if (this.#emitter.hasListeners('session:migrated')) {
+        await this.#emitter.emit('session:migrated', {
+          fromSessionId: oldId,
+          toSessionId: this.sessionId,
+          session: this,
+        })
+      }
+    }
+  }
+
+  /** Re-link the user after regenerate, so tags follow the session. */
+  async #moveTag() {
+    const userId = this.#metadata?.userId
+    if (!userId || !this.supportsTagging()) {
+      return
+    }
+    await (this.#store as SessionStoreWithTaggingContract).tag(this.sessionId, userId)
+  }
+
+  /** An existing session that changed: merge the changes, or write it whole. */
+  async #commitChanges(values: ValuesStore) {
+    this.#writeIdCookie()
+    const store = this.#store as Partial<SessionStoreWithMergeContract>
+    if (typeof store.merge === 'function') {
+      await store.merge(this.sessionId, this.#changes(values), snapshotOf(this.#storedData))
+      return
+    }
+    await this.#store.write(this.sessionId, this.#dataToStore(values))
+  }
+
+  /** Send the id cookie, reusing the incoming signed value when the id is unchanged. */
+  #writeIdCookie() {
+    const reuse =
+      this.#sessionId === this.#sessionIdFromCookie ? this.#signedCookieValue : undefined
+    this.#cookies.writeSessionId(this.#ctx, this.sessionId, reuse)
+    if (this.#ctx.response.getHeader('cache-control') === undefined) {
+      this.#ctx.response.header('cache-control', 'private')
+    }
+  }
+}

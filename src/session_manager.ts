@@ -1,0 +1,210 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import type { EmitterService } from '@adonisjs/core/types'
+import { KeyRing } from './key_ring.js'
+import { guardStore } from './guarded_store.js'
+import { METADATA_KEY, Session } from './session.js'
+import { isValidSessionId, SessionCookies } from './session_cookies.js'
+import { E_INVALID_SESSION_CONFIG, E_SESSION_TAGGING_NOT_SUPPORTED } from './errors.js'
+import type {
+  ResolvedSessionConfig,
+  SessionData,
+  SessionMetadata,
+  SessionStoreCapabilities,
+  SessionStoreContract,
+  SessionStoreWithTaggingContract,
+  TaggedSession,
+} from './types.js'
+
+/**
+ * Stores shared by every manager made from one config (the manager and its
+ * `use()` views).
+ */
+type StoreCache = Map<string, SessionStoreContract>
+
+/**
+ * Owns the session config and the store instances: creates the `Session` of
+ * each request and offers the session API outside HTTP (read, destroy, list
+ * and end a user's sessions). Available as `services/main`.
+ */
+export class SessionManager {
+  #emitter: EmitterService
+  #cache: StoreCache
+  #storeName: string
+
+  /** The resolved config. */
+  readonly config: ResolvedSessionConfig
+
+  /** Signs and encrypts the session cookies. */
+  readonly cookies: SessionCookies
+
+  constructor(
+    config: ResolvedSessionConfig,
+    emitter: EmitterService,
+    appKey: string,
+    storeName: string = config.store,
+    shared?: { cache: StoreCache; cookies: SessionCookies }
+  ) {
+    this.config = config
+    this.#emitter = emitter
+    this.#storeName = storeName
+    this.#cache = shared?.cache ?? new Map()
+    this.cookies = shared?.cookies ?? this.#createCookies(appKey)
+    this.config.sessionCookies = this.cookies
+    if (!(storeName in config.stores)) {
+      throw new E_INVALID_SESSION_CONFIG([
+        `there is no store named "${storeName}". Choose one of: ${Object.keys(config.stores).join(', ')}`,
+      ])
+    }
+  }
+
+  #createCookies(appKey: string): SessionCookies {
+    const keys = [appKey, ...this.config.previousKeys].map(String)
+    for (const key of keys) {
+      if (!key || key.length < 16) {
+        throw new E_INVALID_SESSION_CONFIG([
+          'the app key (APP_KEY) and every "previousKeys" entry must be at least 16 characters. Run "node ace generate:key"',
+        ])
+      }
+    }
+    const maxAge = this.config.clearWithBrowser ? undefined : this.config.cookie.maxAge
+    return new SessionCookies(
+      this.config.cookieName,
+      this.config.cookie,
+      maxAge as number | undefined,
+      new KeyRing(keys)
+    )
+  }
+
+  /** The name of the store this manager uses. */
+  get storeName(): string {
+    return this.#storeName
+  }
+
+  /** A view of this manager that uses another configured store. */
+  use(storeName: string): SessionManager {
+    return new SessionManager(this.config, this.#emitter, '', storeName, {
+      cache: this.#cache,
+      cookies: this.cookies,
+    })
+  }
+
+  /**
+   * The store for a request (or outside HTTP), guarded with the store timeout.
+   * Shared stores are created once and reused.
+   */
+  store(ctx?: HttpContext): SessionStoreContract & SessionStoreCapabilities {
+    const cached = this.#cache.get(this.#storeName)
+    if (cached) {
+      return cached
+    }
+    const factory = this.config.stores[this.#storeName]
+    const store = guardStore(
+      this.#storeName,
+      factory(ctx as HttpContext, this.config),
+      this.config.storeTimeout
+    )
+    if ((factory as { shared?: boolean }).shared) {
+      this.#cache.set(this.#storeName, store)
+    }
+    return store
+  }
+
+  /** True when requests of this context must not touch the session. */
+  skips(ctx: HttpContext): boolean {
+    return this.config.skip ? this.config.skip(ctx) : false
+  }
+
+  /** The `Session` of a request (not initiated yet). */
+  create(ctx: HttpContext): Session {
+    return new Session(
+      ctx,
+      this.config,
+      this.#storeName,
+      this.store(ctx),
+      this.cookies,
+      this.#emitter
+    )
+  }
+
+  /** Read a session's values by id, outside HTTP; null when it does not exist. */
+  async read(sessionId: string): Promise<SessionData | null> {
+    if (!isValidSessionId(sessionId)) {
+      return null
+    }
+    const data = await this.store().read(sessionId)
+    return data ? withoutMetadata(data).data : null
+  }
+
+  /** End a session by id. */
+  async destroy(sessionId: string): Promise<void> {
+    if (isValidSessionId(sessionId)) {
+      await this.store().destroy(sessionId)
+    }
+  }
+
+  /** True when the store can list and end a user's sessions. */
+  supportsTagging(): boolean {
+    const store = this.store() as Partial<SessionStoreWithTaggingContract>
+    return typeof store.tag === 'function' && typeof store.tagged === 'function'
+  }
+
+  #taggingStore(): SessionStoreWithTaggingContract {
+    if (!this.supportsTagging()) {
+      throw new E_SESSION_TAGGING_NOT_SUPPORTED([this.#storeName])
+    }
+    return this.store() as SessionStoreWithTaggingContract
+  }
+
+  /** Link a session to a user, outside HTTP. */
+  async tag(sessionId: string, userId: string | number): Promise<void> {
+    await this.#taggingStore().tag(sessionId, String(userId))
+  }
+
+  /**
+   * The live sessions of a user with their metadata (created at, last seen at,
+   * IP address, user agent), most recently seen first.
+   */
+  async tagged(userId: string | number): Promise<TaggedSession[]> {
+    const sessions = await this.#taggingStore().tagged(String(userId))
+    return sessions
+      .map((session) => {
+        const { data, metadata } = withoutMetadata(session.data)
+        return { id: session.id, data, metadata }
+      })
+      .sort((a, b) => (b.metadata?.lastSeenAt ?? 0) - (a.metadata?.lastSeenAt ?? 0))
+  }
+
+  /**
+   * End every session of a user ("sign me out everywhere"), except the ids in
+   * `except` (usually the current session). Returns how many were ended.
+   */
+  async destroyTagged(
+    userId: string | number,
+    options: { except?: string | string[] } = {}
+  ): Promise<number> {
+    const keep = new Set([options.except ?? []].flat())
+    const sessions = await this.#taggingStore().tagged(String(userId))
+    let ended = 0
+    for (const session of sessions) {
+      if (!keep.has(session.id)) {
+        await this.store().destroy(session.id)
+        ended++
+      }
+    }
+    return ended
+  }
+
+  /** Delete expired sessions where the store can (file, database, dynamodb, memory). */
+  async prune(): Promise<number | null> {
+    const store = this.store()
+    return typeof store.prune === 'function' ? await store.prune() : null
+  }
+}
+
+/**
+ * Split the metadata out of stored data.
+ */
+function withoutMetadata(stored: SessionData): { data: SessionData; metadata?: SessionMetadata } {
+  const { [METADATA_KEY]: metadata, ...data } = stored
+  return { data, metadata: metadata as SessionMetadata | undefined }
+}

@@ -1,0 +1,80 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import { E_SESSION_COOKIE_TOO_LARGE } from '../errors.js'
+import { MAX_COOKIE_BYTES, type SessionCookies } from '../session_cookies.js'
+import type { SessionData, SessionStoreContract } from '../types.js'
+
+/**
+ * How long the expiry sealed in a data cookie may lag behind before a request
+ * that changed nothing re-encrypts it.
+ */
+const REISSUE_AFTER_MS = 60_000
+
+/**
+ * Keeps the session data in an encrypted, authenticated cookie named after the
+ * session id (the format of @adonisjs/session). The idle expiry is sealed inside
+ * the encrypted value, so a replayed old cookie cannot revive a session.
+ * Cannot list or end sessions, and cannot merge parallel updates.
+ */
+export class CookieStore implements SessionStoreContract {
+  #ctx: HttpContext
+  #cookies: SessionCookies
+  #ageMs: number
+  #readExpiresAt: number | undefined
+  #readWithOldKey = false
+  #readData: SessionData | null = null
+
+  constructor(ctx: HttpContext, cookies: SessionCookies, ageInSeconds: number) {
+    this.#ctx = ctx
+    this.#cookies = cookies
+    this.#ageMs = ageInSeconds * 1000
+  }
+
+  /** Decrypt the data cookie of the session; null when missing, tampered or expired. */
+  read(sessionId: string): SessionData | null {
+    const raw = this.#cookies.read(this.#ctx, sessionId)
+    if (!raw || raw.length > MAX_COOKIE_BYTES) {
+      return null
+    }
+    const verified = this.#cookies.keyRing.decrypt<SessionData>(raw, sessionId)
+    if (!verified || typeof verified.value !== 'object' || Array.isArray(verified.value)) {
+      return null
+    }
+    this.#readExpiresAt = verified.expiresAt
+    this.#readWithOldKey = verified.stale
+    this.#readData = verified.value
+    return verified.value
+  }
+
+  /** Encrypt the data into the cookie; fails when the cookie would exceed 4096 bytes. */
+  write(sessionId: string, data: SessionData): void {
+    const expiresAt = new Date(Date.now() + this.#ageMs)
+    const sealed = this.#cookies.keyRing.encrypt(data, sessionId, expiresAt)
+    const header = this.#cookies.serialize(sessionId, sealed)
+    const size = header.indexOf(';') === -1 ? header.length : header.indexOf(';')
+    if (size > MAX_COOKIE_BYTES) {
+      throw new E_SESSION_COOKIE_TOO_LARGE([size, MAX_COOKIE_BYTES])
+    }
+    this.#ctx.response.append('set-cookie', header)
+  }
+
+  /** Clear the data cookie when the request carried one. */
+  destroy(sessionId: string): void {
+    if (this.#cookies.read(this.#ctx, sessionId) !== undefined) {
+      this.#cookies.clear(this.#ctx, sessionId)
+    }
+  }
+
+  /**
+   * Re-encrypt with a fresh expiry, at most once a minute (or at once when an
+   * old key made the cookie), so idle requests stay cheap.
+   */
+  touch(sessionId: string): void {
+    if (!this.#readData) {
+      return
+    }
+    const lag = Date.now() + this.#ageMs - (this.#readExpiresAt ?? 0)
+    if (this.#readWithOldKey || lag >= REISSUE_AFTER_MS) {
+      this.write(sessionId, this.#readData)
+    }
+  }
+}

@@ -1,0 +1,202 @@
+import type { HttpContext } from '@adonisjs/core/http'
+import type { CookieOptions } from '@adonisjs/core/types/http'
+
+/**
+ * The values `session.put` accepts. Everything is stored as JSON, so Dates come
+ * back as ISO strings; BigInt, functions, symbols and cycles are rejected.
+ */
+export type AllowedSessionValues = string | boolean | number | object | Date | Array<any> | null
+
+/**
+ * The data of one session: a plain JSON object.
+ */
+export type SessionData = Record<string, AllowedSessionValues>
+
+/**
+ * Facts kept next to a session's data, so an "active devices" page can show them.
+ * Times are epoch milliseconds.
+ */
+export interface SessionMetadata {
+  createdAt: number
+  lastSeenAt: number
+  ipAddress?: string
+  userAgent?: string
+  userId?: string
+}
+
+/**
+ * A live session of a tagged user, as listed by `tagged(userId)`.
+ */
+export interface TaggedSession {
+  id: string
+  data: SessionData
+  metadata?: SessionMetadata
+}
+
+/**
+ * What one request changed, by top-level key: the values to set, the keys to
+ * remove, and whether the request started from an empty object (`clear()`).
+ */
+export interface SessionChanges {
+  set: SessionData
+  unset: string[]
+  cleared: boolean
+}
+
+/**
+ * The contract every session store implements (the same as @adonisjs/session).
+ */
+export interface SessionStoreContract {
+  /** Read the data of a session, or null when it does not exist or has expired. */
+  read(sessionId: string): Promise<SessionData | null> | SessionData | null
+  /** Replace the data of a session and reset its expiry. */
+  write(sessionId: string, data: SessionData): Promise<void> | void
+  /** Remove a session. */
+  destroy(sessionId: string): Promise<void> | void
+  /** Extend the expiry of a session without changing its data. */
+  touch(sessionId: string): Promise<void> | void
+}
+
+/**
+ * A store that can link sessions to a user, to list and end them.
+ */
+export interface SessionStoreWithTaggingContract extends SessionStoreContract {
+  /** Link a session to a user. */
+  tag(sessionId: string, userId: string | number): Promise<void> | void
+  /** Remove the user link of a session. */
+  untag?(sessionId: string): Promise<void> | void
+  /** The live sessions of a user. */
+  tagged(userId: string | number): Promise<TaggedSession[]> | TaggedSession[]
+}
+
+/**
+ * A store that applies one request's changes as an atomic merge into what is
+ * stored, so parallel requests of a session never lose each other's updates.
+ */
+export interface SessionStoreWithMergeContract extends SessionStoreContract {
+  /**
+   * Apply changes atomically on top of the stored data and reset the expiry.
+   * `snapshot` is what the store attached to the data it read for this request
+   * (see `attachSnapshot`), to compare-and-swap against.
+   */
+  merge(sessionId: string, changes: SessionChanges, snapshot?: unknown): Promise<void> | void
+}
+
+/**
+ * Optional capabilities a store may declare with its own properties.
+ */
+export interface SessionStoreCapabilities {
+  /** `read()` already refreshed the expiry (e.g. Redis GETEX): skip `touch()`. */
+  readonly touchesOnRead?: boolean
+  /** The store can delete expired entries in bulk (`node ace session:prune`). */
+  prune?(): Promise<number> | number
+}
+
+/**
+ * The session config the user writes in `config/session.ts`, without stores.
+ */
+export interface SessionConfig {
+  /** Turn sessions off without removing the middleware. */
+  enabled: boolean
+  /** Name of the cookie that holds the signed session id. */
+  cookieName: string
+  /** Drop the id cookie when the browser closes (no Max-Age/Expires). */
+  clearWithBrowser: boolean
+  /** Idle timeout: a time expression ('2h', '30 mins') or seconds. */
+  age: string | number
+  /** Options of the session cookies. */
+  cookie: Partial<CookieOptions>
+  /**
+   * Absolute timeout: a session older than this is ended, however active it is.
+   * A time expression or seconds; off by default.
+   */
+  maxLifetime?: string | number
+  /**
+   * When false (consent mode), a session that holds no data is neither stored nor
+   * given a cookie. Defaults to true, as @adonisjs/session.
+   */
+  saveUninitialized?: boolean
+  /** Previous app keys, still accepted to verify cookies while keys rotate. */
+  previousKeys?: string[]
+  /** Milliseconds a store call may take before it fails with E_SESSION_STORE_UNAVAILABLE. */
+  storeTimeout?: number
+  /** Input fields that are never flashed back as old input. */
+  neverFlash?: string[]
+}
+
+/**
+ * Resolves a session store for a request. Built-in stores return one shared
+ * instance; custom factories may return a new store per request.
+ */
+export type SessionStoreFactory = (
+  ctx: HttpContext,
+  sessionConfig: ResolvedSessionConfig
+) => SessionStoreContract
+
+/**
+ * The config once `defineConfig` resolved it: defaults applied and parsed.
+ */
+export interface ResolvedSessionConfig extends SessionConfig {
+  store: string
+  stores: Record<string, SessionStoreFactory>
+  /** `age` in seconds. */
+  ageInSeconds: number
+  /** `maxLifetime` in seconds, or undefined. */
+  maxLifetimeInSeconds?: number
+  saveUninitialized: boolean
+  previousKeys: string[]
+  storeTimeout: number
+  neverFlash: string[]
+  /** True for requests that must not touch the session at all. */
+  skip?: (ctx: HttpContext) => boolean
+  /** The cookie codec built by the SessionManager from the app key(s). */
+  sessionCookies?: import('./session_cookies.js').SessionCookies
+}
+
+/**
+ * Config of the file store.
+ */
+export interface FileStoreConfig {
+  /** Folder for the session files; created when missing. */
+  location: string
+}
+
+/**
+ * Config of the Redis store.
+ */
+export interface RedisStoreConfig {
+  /** A connection name from `config/redis.ts`. */
+  connection: string
+  /** Prefix added to every key; none by default (as @adonisjs/session). */
+  prefix?: string
+}
+
+/**
+ * Config of the DynamoDB store.
+ */
+export type DynamoDBStoreConfig = (
+  | { client: import('@aws-sdk/client-dynamodb').DynamoDBClient }
+  | { clientConfig: import('@aws-sdk/client-dynamodb').DynamoDBClientConfig }
+) & {
+  tableName?: string
+  keyAttribute?: string
+}
+
+/**
+ * Config of the database (Lucid) store.
+ */
+export interface DatabaseStoreConfig {
+  connectionName?: string
+  tableName?: string
+  /** Percent chance that a request deletes expired rows. 0 turns it off. */
+  gcProbability?: number
+}
+
+/**
+ * Events emitted on the app emitter.
+ */
+export interface SessionEvents {
+  'session:initiated': { session: import('./session.js').Session }
+  'session:committed': { session: import('./session.js').Session }
+  'session:migrated': { fromSessionId: string; toSessionId: string; session: import('./session.js').Session }
+}
