@@ -76,6 +76,8 @@ export interface SessionStoreWithTaggingContract extends SessionStoreContract {
 export interface SessionStoreWithMergeContract extends SessionStoreContract {
   /**
    * Apply changes atomically on top of the stored data and reset the expiry.
+   * A session that no longer exists (destroyed or expired meanwhile) stays
+   * gone: merge never recreates it, so a slow request cannot undo a logout.
    * `snapshot` is what the store attached to the data it read for this request
    * (see `attachSnapshot`), to compare-and-swap against.
    */

@@ -113,7 +113,9 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     await this.#exclusive(sessionId, async () => {
       const contents = await this.#readLive(sessionId)
       const current = contents === null ? null : decodePayload(sessionId, contents)
-      await this.#writeAtomically(sessionId, encodePayload(sessionId, applyChanges(current, changes)))
+      if (current) {
+        await this.#writeAtomically(sessionId, encodePayload(sessionId, applyChanges(current, changes)))
+      }
     })
   }
 
@@ -122,11 +124,17 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     await this.#exclusive(sessionId, () => rm(this.#pathOf(sessionId), { force: true }))
   }
 
-  /** Extend the expiry by bumping the file's mtime (data untouched). */
+  /** Extend the expiry by bumping the file's mtime (data untouched); never revives an expired file. */
   async touch(sessionId: string): Promise<void> {
-    const now = new Date()
+    const path = this.#pathOf(sessionId)
     try {
-      await utimes(this.#pathOf(sessionId), now, now)
+      const stats = await stat(path)
+      if (stats.mtimeMs + this.#ageMs <= Date.now()) {
+        await rm(path, { force: true })
+        return
+      }
+      const now = new Date()
+      await utimes(path, now, now)
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw error

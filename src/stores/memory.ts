@@ -70,7 +70,10 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
 
   /** Apply one request's changes to what is stored now (atomic: one thread). */
   merge(sessionId: string, changes: SessionChanges): void {
-    this.write(sessionId, applyChanges(this.read(sessionId), changes))
+    const current = this.read(sessionId)
+    if (current) {
+      this.write(sessionId, applyChanges(current, changes))
+    }
   }
 
   /** Remove a session and its user link. */

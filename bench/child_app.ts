@@ -1,0 +1,98 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { ChildMessage, RedisTraffic, StoreName, Variant } from './types.js'
+
+/**
+ * Milliseconds a benchmark app may take to boot.
+ */
+const BOOT_TIMEOUT_MS = 60_000
+
+/**
+ * Options of a benchmark app process.
+ */
+export interface ChildAppOptions {
+  variant: Variant
+  store: StoreName
+  /** Folder of the file store's sessions. */
+  fileLocation: string
+  /** Write a V8 CPU profile into this folder when the app exits. */
+  cpuProfileDirectory?: string
+}
+
+/**
+ * A benchmark app running in its own process (see `bench/app.ts`).
+ */
+export class ChildApp {
+  #process: ChildProcess
+  #exited: Promise<void>
+
+  /** The base URL the app serves on. */
+  readonly url: string
+
+  readonly variant: Variant
+  readonly store: StoreName
+
+  private constructor(child: ChildProcess, url: string, options: ChildAppOptions) {
+    this.#process = child
+    this.url = url
+    this.variant = options.variant
+    this.store = options.store
+    this.#exited = new Promise((resolve) => child.once('exit', () => resolve()))
+  }
+
+  /** Fork the app and wait until it listens. */
+  static async start(options: ChildAppOptions): Promise<ChildApp> {
+    const execArgv = ['--import=ts-node-maintained/register/esm']
+    if (options.cpuProfileDirectory) {
+      execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`)
+    }
+    const child = fork(
+      fileURLToPath(new URL('./app.ts', import.meta.url)),
+      [options.variant, options.store, options.fileLocation],
+      { execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: 'inherit' }
+    )
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill()
+        reject(new Error(`The ${options.variant} app (${options.store}) did not boot in time`))
+      }, BOOT_TIMEOUT_MS)
+      child.on('message', function onMessage(message: ChildMessage) {
+        if (message.type === 'ready' || message.type === 'failed') {
+          clearTimeout(timer)
+          child.off('message', onMessage)
+          if (message.type === 'ready') resolve(message.url)
+          else reject(new Error(`The ${options.variant} app (${options.store}) failed to boot:\n${message.error}`))
+        }
+      })
+      child.once('exit', (code) => {
+        clearTimeout(timer)
+        reject(new Error(`The ${options.variant} app (${options.store}) exited with code ${code}`))
+      })
+    })
+    return new ChildApp(child, url, options)
+  }
+
+  /** The Redis traffic the app sent so far. */
+  redisTraffic(): Promise<RedisTraffic> {
+    return new Promise((resolve) => {
+      this.#process.on('message', function onMessage(this: ChildProcess, message: ChildMessage) {
+        if (message.type === 'redis-stats') {
+          this.off('message', onMessage)
+          const { type: _type, ...traffic } = message
+          resolve(traffic)
+        }
+      })
+      this.#process.send({ type: 'redis-stats' })
+    })
+  }
+
+  /** Ask the app to close and exit (so a CPU profile gets written), then wait. */
+  async stop(): Promise<void> {
+    if (this.#process.exitCode === null && this.#process.connected) {
+      this.#process.send({ type: 'exit' })
+    }
+    const timer = setTimeout(() => this.#process.kill(), 10_000)
+    await this.#exited
+    clearTimeout(timer)
+  }
+}
