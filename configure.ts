@@ -13,9 +13,7 @@ export async function configure(command: Configure) {
     variables: { SESSION_DRIVER: `Env.schema.enum(['cookie', 'memory'] as const)` },
     leadingComment: 'Variables for configuring session package',
   })
-  await codemods.registerMiddleware('router', [
-    { path: 'adonis-satchel/session_middleware' },
-  ])
+  await codemods.registerMiddleware('router', [{ path: 'adonis-satchel/session_middleware' }])
   await codemods.updateRcFile((rcFile) => {
     rcFile.addProvider('adonis-satchel/session_provider')
   })

@@ -294,6 +294,7 @@ function withoutMetadata(data: SessionData | null): SessionData | null {
   if (!data) {
     return data
   }
-  const { [METADATA_KEY]: _metadata, ...rest } = data
+  const rest = { ...data }
+  delete rest[METADATA_KEY]
   return rest
 }

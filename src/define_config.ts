@@ -98,7 +98,8 @@ function validateCookie(cookieName: string, cookie: Partial<CookieOptions>) {
     invalid(`"cookie.domain" is "${cookie.domain}", which is not a domain name`)
   }
   if (cookieName.startsWith('__Host-')) {
-    if (cookie.domain) invalid(`"cookieName" starts with "__Host-", so "cookie.domain" must be unset`)
+    if (cookie.domain)
+      invalid(`"cookieName" starts with "__Host-", so "cookie.domain" must be unset`)
     if ((cookie.path ?? '/') !== '/') {
       invalid(`"cookieName" starts with "__Host-", so "cookie.path" must be "/"`)
     }
@@ -113,10 +114,13 @@ function validateCookie(cookieName: string, cookie: Partial<CookieOptions>) {
  */
 function validateStores(store: unknown, stores: Record<string, unknown>) {
   if (!stores || typeof stores !== 'object') {
-    invalid('"stores" is missing. Define at least one store, e.g. "stores: { cookie: stores.cookie() }"')
+    invalid(
+      '"stores" is missing. Define at least one store, e.g. "stores: { cookie: stores.cookie() }"'
+    )
   }
   for (const [name, entry] of Object.entries(stores)) {
-    const isProvider = entry && typeof entry === 'object' && typeof (entry as any).resolver === 'function'
+    const isProvider =
+      entry && typeof entry === 'object' && typeof (entry as any).resolver === 'function'
     if (typeof entry !== 'function' && !isProvider) {
       invalid(
         `"stores.${name}" is not a store factory. Use a helper such as "stores.file({ location })" or a function "(ctx, config) => store"`
@@ -125,7 +129,9 @@ function validateStores(store: unknown, stores: Record<string, unknown>) {
   }
   const choices = [...new Set([...Object.keys(stores), 'memory'])]
   if (typeof store !== 'string' || !choices.includes(store)) {
-    invalid(`"store" is "${String(store)}", which is not a configured store. Choose one of: ${choices.map((name) => `"${name}"`).join(', ')}`)
+    invalid(
+      `"store" is "${String(store)}", which is not a configured store. Choose one of: ${choices.map((name) => `"${name}"`).join(', ')}`
+    )
   }
 }
 
@@ -203,9 +209,9 @@ function resolveCookie(
   cookie: Partial<CookieOptions>,
   ageInSeconds: number
 ): Partial<CookieOptions> {
-  const { maxAge: _maxAge, expires: _expires, ...appDefaults } = app.config.get<
-    Partial<CookieOptions>
-  >('app.http.cookie', {})
+  const appDefaults = { ...app.config.get<Partial<CookieOptions>>('app.http.cookie', {}) }
+  delete appDefaults.maxAge
+  delete appDefaults.expires
   const resolved: Partial<CookieOptions> = {
     path: '/',
     httpOnly: true,
@@ -255,8 +261,7 @@ export const stores = {
   cookie: (): ConfigProvider<SessionStoreFactory> =>
     configProvider.create(async () => {
       const { CookieStore } = await import('./stores/cookie.js')
-      return (ctx, config) =>
-        new CookieStore(ctx, config.sessionCookies!, config.ageInSeconds)
+      return (ctx, config) => new CookieStore(ctx, config.sessionCookies!, config.ageInSeconds)
     }),
 
   /** Sessions in the process memory: tests and development. */
@@ -266,7 +271,9 @@ export const stores = {
   /** One file per session in `location`. */
   file: (config: FileStoreConfig): ConfigProvider<SessionStoreFactory> => {
     if (!config || typeof config.location !== 'string' || !config.location) {
-      invalid('"stores.file()" needs a "location": the folder for session files, e.g. app.tmpPath("sessions")')
+      invalid(
+        '"stores.file()" needs a "location": the folder for session files, e.g. app.tmpPath("sessions")'
+      )
     }
     return configProvider.create(async () => {
       const { FileStore } = await import('./stores/file.js')
@@ -286,7 +293,9 @@ export const stores = {
       })
       const connections = app.config.get<Record<string, unknown>>('redis.connections', {})
       if (connections && Object.keys(connections).length && !(config.connection in connections)) {
-        invalid(`"stores.redis()" uses the connection "${config.connection}", which "config/redis.ts" does not define. Defined: ${Object.keys(connections).join(', ')}`)
+        invalid(
+          `"stores.redis()" uses the connection "${config.connection}", which "config/redis.ts" does not define. Defined: ${Object.keys(connections).join(', ')}`
+        )
       }
       return sharedFactory(
         (resolved) =>

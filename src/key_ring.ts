@@ -52,10 +52,7 @@ function safeEqual(expected: string, given: string): boolean {
 /**
  * Check purpose and expiry of a decoded message, as AdonisJS does.
  */
-function unwrap(
-  decoded: string,
-  purpose: string
-): { message: unknown; expiresAt?: number } | null {
+function unwrap(decoded: string, purpose: string): { message: unknown; expiresAt?: number } | null {
   const parsed = parseJson(decoded) as SignedMessage | null
   if (!parsed || typeof parsed !== 'object' || !parsed.message || parsed.purpose !== purpose) {
     return null

@@ -48,7 +48,8 @@ export function isSafeRedirectPath(url: unknown): url is string {
     url.startsWith('/') &&
     !url.startsWith('//') &&
     !url.startsWith('/\\') &&
-    !/[\u0000-\u001f\\]/.test(url)
+    !url.includes('\\') &&
+    ![...url].some((character) => character.charCodeAt(0) < 32)
   )
 }
 

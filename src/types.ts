@@ -200,5 +200,9 @@ export interface DatabaseStoreConfig {
 export interface SessionEvents {
   'session:initiated': { session: import('./session.js').Session }
   'session:committed': { session: import('./session.js').Session }
-  'session:migrated': { fromSessionId: string; toSessionId: string; session: import('./session.js').Session }
+  'session:migrated': {
+    fromSessionId: string
+    toSessionId: string
+    session: import('./session.js').Session
+  }
 }

@@ -61,8 +61,8 @@ export class ReadOnlyValuesStore {
 
   /** True when no value is held. */
   get isEmpty(): boolean {
-    for (const _ in this.values) {
-      return false
+    for (const key in this.values) {
+      if (Object.hasOwn(this.values, key)) return false
     }
     return true
   }

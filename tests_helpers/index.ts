@@ -39,10 +39,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const ignitor = new IgnitorFactory()
     .merge({
       rcFileContents: {
-        providers: [
-          () => import('../providers/session_provider.js'),
-          ...(options.providers ?? []),
-        ],
+        providers: [() => import('../providers/session_provider.js'), ...(options.providers ?? [])],
       },
     })
     .withCoreConfig()

@@ -114,7 +114,10 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
       const contents = await this.#readLive(sessionId)
       const current = contents === null ? null : decodePayload(sessionId, contents)
       if (current) {
-        await this.#writeAtomically(sessionId, encodePayload(sessionId, applyChanges(current, changes)))
+        await this.#writeAtomically(
+          sessionId,
+          encodePayload(sessionId, applyChanges(current, changes))
+        )
       }
     })
   }

@@ -1,0 +1,112 @@
+import { createRequire } from 'node:module'
+
+/**
+ * The part of autocannon's result the benchmark reads.
+ */
+interface AutocannonResult {
+  totalCompletedRequests: number
+  duration: number
+  errors: number
+  timeouts: number
+  non2xx: number
+  latency: { p50: number; p99: number }
+}
+
+/**
+ * The programmatic API of autocannon (a CommonJS package without types).
+ */
+type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult>
+
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon
+
+/**
+ * The outcome of one load run.
+ */
+export interface LoadResult {
+  requestsPerSecond: number
+  requests: number
+  latencyP50: number
+  latencyP99: number
+  /** Connection errors, timeouts and responses that were not 2xx. */
+  failures: number
+}
+
+/**
+ * Load one URL with autocannon for `durationSeconds`, one keep-alive
+ * connection per cookie header: each connection is one user with its own
+ * session, so parallel requests never contend on one session.
+ */
+export async function load(
+  url: string,
+  cookieHeaders: string[],
+  durationSeconds: number
+): Promise<LoadResult> {
+  let nextClient = 0
+  const result = await autocannon({
+    url,
+    connections: cookieHeaders.length,
+    duration: durationSeconds,
+    sampleInt: 100,
+    timeout: 10,
+    setupClient(client: { setHeaders(headers: Record<string, string>): void }) {
+      const cookie = cookieHeaders[nextClient++ % cookieHeaders.length]
+      client.setHeaders(cookie ? { cookie } : {})
+    },
+  })
+  return {
+    requestsPerSecond: result.totalCompletedRequests / result.duration,
+    requests: result.totalCompletedRequests,
+    latencyP50: result.latency.p50,
+    latencyP99: result.latency.p99,
+    failures: result.errors + result.timeouts + result.non2xx,
+  }
+}
+
+/**
+ * The Cookie header a browser would send back after these Set-Cookie lines.
+ */
+export function cookieHeaderFrom(setCookies: string[]): string {
+  const jar = new Map<string, string>()
+  for (const line of setCookies) {
+    const pair = line.split(';', 1)[0]
+    const equals = pair.indexOf('=')
+    const name = pair.slice(0, equals).trim()
+    const value = pair.slice(equals + 1).trim()
+    if (value === '' || /;\s*max-age=0/i.test(line)) jar.delete(name)
+    else jar.set(name, value)
+  }
+  return [...jar].map(([name, value]) => `${name}=${value}`).join('; ')
+}
+
+/**
+ * Open `count` sessions by calling a seeding route, and return their Cookie headers.
+ */
+export async function seedSessions(baseUrl: string, path: string, count: number) {
+  const headers: string[] = []
+  for (let index = 0; index < count; index++) {
+    const response = await fetch(`${baseUrl}${path}`)
+    await response.arrayBuffer()
+    if (response.status !== 200) {
+      throw new Error(`Seeding ${path} on ${baseUrl} answered ${response.status}`)
+    }
+    const header = cookieHeaderFrom(response.headers.getSetCookie())
+    if (!header) {
+      throw new Error(`Seeding ${path} on ${baseUrl} set no session cookie`)
+    }
+    headers.push(header)
+  }
+  return headers
+}
+
+/**
+ * The session id inside a signed AdonisJS id cookie, or null.
+ */
+export function sessionIdOf(cookieHeader: string, cookieName: string): string | null {
+  const match = cookieHeader.match(new RegExp(`(?:^|; )${cookieName}=s%3A([^.;]+)\\.`))
+  if (!match) return null
+  try {
+    return JSON.parse(Buffer.from(match[1], 'base64url').toString('utf8')).message
+  } catch {
+    return null
+  }
+}
