@@ -71,3 +71,40 @@ export const E_SESSION_NOT_A_NUMBER = createError<[string, string]>(
   'E_SESSION_NOT_A_NUMBER',
   500
 )
+
+/**
+ * An intended URL that could send the user to another site was refused.
+ */
+export const E_SESSION_UNSAFE_REDIRECT = createError<[string]>(
+  'Cannot remember "%s" as the intended URL: only same-site paths that start with a single "/" are accepted (no scheme, host, "//" or "\\"). Pass a path such as "/dashboard" or request.url(true)',
+  'E_SESSION_UNSAFE_REDIRECT',
+  400
+)
+
+/**
+ * A session Edge tag was written with the wrong argument.
+ */
+export const E_INVALID_SESSION_TAG = createError<[string, string]>(
+  "Invalid \"@%s\" tag in \"%s\". Write it as shown in the docs: @flashMessage('key'), @inputError('field'), @error('key') or @errors, each closed by @end",
+  'E_INVALID_SESSION_TAG',
+  500
+)
+
+/**
+ * The Japa session plugins cannot work as set up; the message says what to change.
+ */
+export const E_INVALID_SESSION_TEST_SETUP = createError<[string]>(
+  'Cannot use the Japa session plugins: %s',
+  'E_INVALID_SESSION_TEST_SETUP',
+  500
+)
+
+/**
+ * A store could not merge a request's changes because other requests kept
+ * changing the same session at that very moment.
+ */
+export const E_SESSION_MERGE_CONFLICT = createError<[number]>(
+  'Could not save the session: other requests changed it %s times in a row while this request merged its changes. Retry the request; if it happens often, fewer parallel requests should write to the same session',
+  'E_SESSION_MERGE_CONFLICT',
+  409
+)

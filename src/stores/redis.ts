@@ -1,0 +1,454 @@
+import { createHash } from 'node:crypto'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { Cluster, Redis } from 'ioredis'
+import debug, { fingerprint } from '../debug.js'
+import { E_SESSION_MERGE_CONFLICT } from '../errors.js'
+import { METADATA_KEY } from '../session.js'
+import { applyChanges, decodePayload, encodePayload } from '../payload.js'
+import { attachSnapshot } from '../snapshot.js'
+import type {
+  SessionChanges,
+  SessionData,
+  SessionMetadata,
+  SessionStoreWithMergeContract,
+  SessionStoreWithTaggingContract,
+  TaggedSession,
+} from '../types.js'
+
+/**
+ * An ioredis client or cluster client.
+ */
+type RedisClient = Redis | Cluster
+
+/**
+ * What the Redis store talks to: a connection of @adonisjs/redis (standalone
+ * or cluster), or an ioredis `Redis` / `Cluster` instance.
+ */
+export type RedisStoreConnection = RedisClient | { ioConnection: RedisClient }
+
+/**
+ * How often a merge is tried when other requests keep changing the session in
+ * between. Merges of one session are queued per process, so conflicts only
+ * come from other processes (or from `write`/`tag` racing a merge).
+ */
+const MAX_MERGE_ATTEMPTS = 16
+
+/**
+ * The longest pause, in milliseconds, before trying a conflicting merge again.
+ */
+const MAX_MERGE_BACKOFF_MS = 50
+
+/**
+ * A random pause before the next try, growing with the number of conflicts,
+ * so processes that keep colliding spread out instead of starving one another.
+ */
+function mergeBackoff(conflicts: number): Promise<void> | undefined {
+  if (conflicts < 2) {
+    return
+  }
+  return sleep(Math.random() * Math.min(2 ** conflicts, MAX_MERGE_BACKOFF_MS))
+}
+
+/**
+ * Sets KEYS[1] to ARGV[2] with a TTL of ARGV[3] seconds only when it still
+ * holds ARGV[1] (what the caller based its change on). Returns 1 when set, 0
+ * when the key is gone (never recreated), or the current value to retry
+ * against. Compares raw strings: no JSON is decoded in Lua.
+ */
+const COMPARE_AND_SET_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+if current == false then
+  return 0
+end
+return current`
+
+const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET_SCRIPT).digest('hex')
+
+/**
+ * The merges of one session waiting in this process, and the payload the last
+ * of them left in Redis (so the next one compares against it, not against an
+ * older snapshot).
+ */
+interface MergeQueue {
+  tail: Promise<void>
+  pending: number
+  latest?: string
+}
+
+/**
+ * Builds the next data from the current one; null when nothing must change.
+ */
+type Transform = (current: SessionData) => SessionData | null
+
+/**
+ * Sessions in Redis, readable and writable by @adonisjs/session too: the key is
+ * the session id (plus an optional prefix), the value the official payload
+ * `{"message":{...},"purpose":"<id>"}`, the TTL the session age, and a user's
+ * sessions are the SET `session_tag:<userId>`.
+ *
+ * One command per request on the hot path: `read` is GETEX (refreshes the TTL,
+ * so no touch is needed), `write` one SET … EX, and `merge` one compare-and-swap
+ * script against the payload this request read. Every command touches one key,
+ * so the store works on Redis Cluster. Needs Redis 6.2+ (GETEX, GETDEL).
+ */
+export class RedisStore implements SessionStoreWithTaggingContract, SessionStoreWithMergeContract {
+  /** `read()` refreshes the TTL (GETEX), so the session skips `touch()`. */
+  readonly touchesOnRead = true
+
+  #connection: () => RedisStoreConnection
+  #ttlSeconds: number
+  #prefix: string
+  #mergeQueues = new Map<string, MergeQueue>()
+  #connecting = new WeakMap<RedisClient, Promise<void>>()
+
+  /**
+   * @param connection the connection, or a function returning it on every call
+   *   (so a connection closed and reopened by @adonisjs/redis is picked up)
+   * @param ageInSeconds the TTL of every session
+   * @param prefix prepended to session keys and tag keys; none by default
+   */
+  constructor(
+    connection: RedisStoreConnection | (() => RedisStoreConnection),
+    ageInSeconds: number,
+    prefix: string = ''
+  ) {
+    this.#connection = typeof connection === 'function' ? connection : () => connection
+    this.#ttlSeconds = Math.max(1, Math.floor(ageInSeconds))
+    this.#prefix = prefix
+  }
+
+  /** The Redis key of a session. */
+  keyOf(sessionId: string): string {
+    return `${this.#prefix}${sessionId}`
+  }
+
+  /** The Redis key of a user's SET of session ids (`session_tag:<userId>`). */
+  tagKeyOf(userId: string | number): string {
+    return `${this.#prefix}session_tag:${userId}`
+  }
+
+  /**
+   * The ioredis client. A client in the middle of connecting (or lazy, not
+   * connected yet) is awaited until it is ready or the attempt fails, so the
+   * first request after boot works with the offline queue off; one that is
+   * disconnected is used as is, so commands fail or queue as its options say.
+   */
+  async #client(): Promise<RedisClient> {
+    const connection = this.#connection()
+    const client = 'ioConnection' in connection ? connection.ioConnection : connection
+    if (client.status !== 'ready') {
+      await this.#whileConnecting(client)
+    }
+    return client
+  }
+
+  /** Resolves once a connection attempt in progress succeeded or failed. */
+  #whileConnecting(client: RedisClient): Promise<void> | undefined {
+    if (client.status === 'wait') {
+      client.connect().catch(() => {})
+    } else if (client.status !== 'connecting' && client.status !== 'connect') {
+      return
+    }
+    let connecting = this.#connecting.get(client)
+    if (!connecting) {
+      connecting = new Promise<void>((resolve) => {
+        const settle = () => {
+          for (const event of ['ready', 'close', 'end', 'error']) {
+            client.removeListener(event, settle)
+          }
+          this.#connecting.delete(client)
+          resolve()
+        }
+        for (const event of ['ready', 'close', 'end', 'error']) {
+          client.once(event, settle)
+        }
+      })
+      this.#connecting.set(client, connecting)
+    }
+    return connecting
+  }
+
+  /**
+   * Read a session and refresh its TTL in one command (GETEX). A payload that
+   * cannot be decoded is deleted and reads as no session.
+   */
+  async read(sessionId: string): Promise<SessionData | null> {
+    const client = await this.#client()
+    const key = this.keyOf(sessionId)
+    const raw = await client.getex(key, 'EX', this.#ttlSeconds)
+    if (raw === null) {
+      return null
+    }
+    const data = decodePayload(sessionId, raw)
+    if (!data) {
+      debug('redis store: removing the undecodable payload of session %s', fingerprint(sessionId))
+      await client.del(key)
+      return null
+    }
+    return attachSnapshot(data, raw)
+  }
+
+  /**
+   * Replace a session's data and reset its TTL (SET … EX). A session whose
+   * metadata names a user is also added to that user's tag set, in the same
+   * round trip, so it is listed even if a listing ran before this write.
+   */
+  async write(sessionId: string, data: SessionData): Promise<void> {
+    const client = await this.#client()
+    const written = client.set(
+      this.keyOf(sessionId),
+      encodePayload(sessionId, data),
+      'EX',
+      this.#ttlSeconds
+    )
+    const userId = userIdOf(data)
+    if (userId === undefined) {
+      await written
+      return
+    }
+    await Promise.all([written, client.sadd(this.tagKeyOf(userId), sessionId)])
+  }
+
+  /**
+   * Apply one request's changes atomically: the changes are applied in
+   * JavaScript to the payload this request read (`snapshot`), then stored only
+   * if Redis still holds that payload; otherwise they are re-applied to what it
+   * holds now and tried again. A session destroyed meanwhile stays destroyed.
+   */
+  async merge(sessionId: string, changes: SessionChanges, snapshot?: unknown): Promise<void> {
+    await this.#update(sessionId, typeof snapshot === 'string' ? snapshot : undefined, (current) =>
+      applyChanges(current, changes)
+    )
+  }
+
+  /**
+   * Change a stored session with `transform`, compare-and-swap, queued per
+   * session within this process. `expected` is the payload the change is
+   * based on; when unknown, the current one is fetched first.
+   */
+  async #update(sessionId: string, expected: string | undefined, transform: Transform) {
+    const queue = this.#mergeQueues.get(sessionId) ?? { tail: Promise.resolve(), pending: 0 }
+    this.#mergeQueues.set(sessionId, queue)
+    queue.pending++
+    const run = queue.tail.then(() =>
+      this.#compareAndSwap(sessionId, queue.latest ?? expected, transform, queue)
+    )
+    queue.tail = run.catch(() => {})
+    try {
+      await run
+    } finally {
+      if (--queue.pending === 0) {
+        this.#mergeQueues.delete(sessionId)
+      }
+    }
+  }
+
+  async #compareAndSwap(
+    sessionId: string,
+    basedOn: string | undefined,
+    transform: Transform,
+    queue: MergeQueue
+  ): Promise<void> {
+    const client = await this.#client()
+    const key = this.keyOf(sessionId)
+    let expected: string | null = basedOn ?? (await client.get(key))
+    for (let attempt = 1; attempt <= MAX_MERGE_ATTEMPTS; attempt++) {
+      const current = expected === null ? null : decodePayload(sessionId, expected)
+      const next = current && transform(current)
+      if (!next) {
+        queue.latest = undefined
+        return
+      }
+      const payload = encodePayload(sessionId, next)
+      const result = await this.#runCompareAndSet(client, key, expected!, payload)
+      if (result === 1 || result === 0) {
+        queue.latest = result === 1 ? payload : undefined
+        return
+      }
+      debug('redis store: session %s changed meanwhile, merging again', fingerprint(sessionId))
+      expected = String(result)
+      await mergeBackoff(attempt)
+    }
+    queue.latest = undefined
+    throw new E_SESSION_MERGE_CONFLICT([MAX_MERGE_ATTEMPTS])
+  }
+
+  /** EVALSHA the compare-and-set script; EVAL it when Redis does not have it cached. */
+  async #runCompareAndSet(client: RedisClient, key: string, expected: string, payload: string) {
+    const args = [1, key, expected, payload, this.#ttlSeconds] as const
+    try {
+      return (await client.evalsha(COMPARE_AND_SET_SHA, ...args)) as number | string
+    } catch (error) {
+      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) {
+        throw error
+      }
+      return (await client.eval(COMPARE_AND_SET_SCRIPT, ...args)) as number | string
+    }
+  }
+
+  /**
+   * Remove a session (GETDEL) and, when its metadata names a user, its entry in
+   * that user's tag set.
+   */
+  async destroy(sessionId: string): Promise<void> {
+    const client = await this.#client()
+    const raw = await client.getdel(this.keyOf(sessionId))
+    const userId = raw === null ? undefined : userIdOf(decodePayload(sessionId, raw))
+    if (userId !== undefined) {
+      await client.srem(this.tagKeyOf(userId), sessionId)
+    }
+  }
+
+  /** Reset the TTL of a live session (EXPIRE); a missing or expired one stays gone. */
+  async touch(sessionId: string): Promise<void> {
+    const client = await this.#client()
+    await client.expire(this.keyOf(sessionId), this.#ttlSeconds)
+  }
+
+  /**
+   * Link a session to a user: add it to `session_tag:<userId>` and, when the
+   * session is stored already, record the user in its metadata (so `destroy`
+   * and `untag` know which set to leave). Moving a session to another user
+   * removes it from the previous user's set.
+   */
+  async tag(sessionId: string, userId: string | number): Promise<void> {
+    const user = String(userId)
+    const client = await this.#client()
+    const [, raw] = await Promise.all([
+      client.sadd(this.tagKeyOf(user), sessionId),
+      client.get(this.keyOf(sessionId)),
+    ])
+    const previous = raw === null ? undefined : userIdOf(decodePayload(sessionId, raw))
+    if (raw === null || previous === user) {
+      return
+    }
+    if (previous !== undefined) {
+      await client.srem(this.tagKeyOf(previous), sessionId)
+    }
+    await this.#update(sessionId, raw, (current) => withUserId(current, user))
+  }
+
+  /**
+   * Remove the user link of a session: its entry in the user's tag set and the
+   * user in its metadata. Sessions tagged by @adonisjs/session carry no user in
+   * their data; they leave the set when they end (see `tagged`).
+   */
+  async untag(sessionId: string): Promise<void> {
+    const client = await this.#client()
+    const raw = await client.get(this.keyOf(sessionId))
+    const userId = raw === null ? undefined : userIdOf(decodePayload(sessionId, raw))
+    if (userId === undefined) {
+      return
+    }
+    await client.srem(this.tagKeyOf(userId), sessionId)
+    await this.#update(sessionId, raw!, (current) => withUserId(current, undefined))
+  }
+
+  /**
+   * The live sessions of a user. Their payloads are fetched with one GET each,
+   * sent together (never MGET, whose keys may live on different cluster
+   * nodes); ids whose session ended, or that now belongs to another user, are
+   * removed from the set.
+   */
+  async tagged(userId: string | number): Promise<TaggedSession[]> {
+    const user = String(userId)
+    const client = await this.#client()
+    const tagKey = this.tagKeyOf(user)
+    const ids = await client.smembers(tagKey)
+    const payloads = await Promise.all(ids.map((id) => client.get(this.keyOf(id))))
+    const sessions: TaggedSession[] = []
+    const stale: string[] = []
+    ids.forEach((id, index) => {
+      const raw = payloads[index]
+      const data = raw === null ? null : decodePayload(id, raw)
+      const owner = userIdOf(data)
+      if (data && (owner === undefined || owner === user)) {
+        sessions.push({ id, data })
+      } else {
+        stale.push(id)
+      }
+    })
+    if (stale.length) {
+      await client.srem(tagKey, ...stale)
+    }
+    return sessions
+  }
+
+  /**
+   * Redis expires sessions by itself; this removes the ids of ended sessions
+   * from every tag set (SCAN on every node). Returns how many were removed.
+   */
+  async prune(): Promise<number> {
+    const client = await this.#client()
+    let removed = 0
+    for (const tagKey of await this.#tagKeys(client)) {
+      const ids = await client.smembers(tagKey)
+      const exists = await Promise.all(ids.map((id) => client.exists(this.keyOf(id))))
+      const ended = ids.filter((_, index) => exists[index] === 0)
+      if (ended.length) {
+        removed += await client.srem(tagKey, ...ended)
+      }
+    }
+    return removed
+  }
+
+  /** Every tag set key, scanned on each master of a cluster. */
+  async #tagKeys(client: RedisClient): Promise<string[]> {
+    const isCluster = 'nodes' in client && typeof client.nodes === 'function'
+    const nodes = isCluster ? (client as Cluster).nodes('master') : [client as Redis]
+    /* SCAN does not apply the connection's keyPrefix: match it, then strip it. */
+    const connectionPrefix = client.options.keyPrefix ?? ''
+    const pattern = `${globEscape(connectionPrefix + this.tagKeyOf(''))}*`
+    const keys = new Set<string>()
+    for (const node of nodes) {
+      let cursor = '0'
+      do {
+        const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 500)
+        cursor = next
+        for (const key of batch) {
+          keys.add(key.slice(connectionPrefix.length))
+        }
+      } while (cursor !== '0')
+    }
+    return [...keys]
+  }
+}
+
+/**
+ * The user recorded in a session's metadata, if any.
+ */
+function userIdOf(data: SessionData | null): string | undefined {
+  const metadata = data?.[METADATA_KEY] as SessionMetadata | undefined
+  const userId = metadata && typeof metadata === 'object' ? metadata.userId : undefined
+  return userId === undefined || userId === null ? undefined : String(userId)
+}
+
+/**
+ * Session data with the user of its metadata set (or removed when undefined).
+ * Sessions without metadata get fresh timestamps.
+ */
+function withUserId(data: SessionData, userId: string | undefined): SessionData | null {
+  if (userIdOf(data) === userId) {
+    return null
+  }
+  const now = Date.now()
+  const current = data[METADATA_KEY] as SessionMetadata | undefined
+  const metadata: SessionMetadata =
+    current && typeof current === 'object' ? { ...current } : { createdAt: now, lastSeenAt: now }
+  if (userId === undefined) {
+    delete metadata.userId
+  } else {
+    metadata.userId = userId
+  }
+  return { ...data, [METADATA_KEY]: metadata as any }
+}
+
+/**
+ * Escape the glob characters of SCAN MATCH.
+ */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}
