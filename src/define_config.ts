@@ -72,8 +72,8 @@ export function parseDuration(property: string, value: unknown): number {
       `"${property}" is "${String(value)}", which is not a duration. Use a time expression such as '2h' or '30 mins', or a number of seconds`
     )
   }
-  if (!Number.isFinite(seconds) || seconds <= 0) {
-    invalid(`"${property}" must be a positive duration, received "${String(value)}"`)
+  if (!Number.isFinite(seconds) || Math.floor(seconds) <= 0) {
+    invalid(`"${property}" must be a duration of at least one second, received "${String(value)}"`)
   }
   return Math.floor(seconds)
 }
@@ -142,6 +142,14 @@ function skipPredicate(skip: SessionConfigInput<any>['skip']) {
   if (typeof skip === 'function' || skip === undefined) {
     return skip
   }
+  if (
+    !Array.isArray(skip) ||
+    skip.some((item) => typeof item !== 'string' || !item.startsWith('/'))
+  ) {
+    invalid(
+      `"skip" must be a list of route patterns starting with "/" (e.g. ['/health', '/assets/*']) or a function (ctx) => boolean`
+    )
+  }
   const exact = new Set(skip.filter((pattern) => !pattern.endsWith('/*')))
   const prefixes = skip.filter((pattern) => pattern.endsWith('/*')).map((p) => p.slice(0, -1))
   return (ctx: HttpContext) => {
@@ -172,12 +180,27 @@ export function defineConfig<KnownStores extends Record<string, StoreEntry>>(
   if (!Number.isFinite(storeTimeout) || storeTimeout <= 0) {
     invalid(`"storeTimeout" must be a positive number of milliseconds, received "${storeTimeout}"`)
   }
+  if (
+    rest.cookieRevocation !== undefined &&
+    typeof rest.cookieRevocation?.validAfter !== 'function'
+  ) {
+    invalid(
+      '"cookieRevocation.validAfter" must be a function (userId, ctx) => Date | number | undefined, e.g. the user\'s "sessions valid after" time'
+    )
+  }
+
+  const skipRequest = skipPredicate(skip)
 
   return configProvider.create(async (app) => {
     const stores: Record<string, SessionStoreFactory> = { memory: memoryFactory() }
     for (const [name, entry] of Object.entries(storeEntries)) {
       const resolved = await configProvider.resolve<SessionStoreFactory>(app, entry)
       stores[name] = resolved ?? (entry as SessionStoreFactory)
+      if (typeof stores[name] !== 'function') {
+        invalid(
+          `"stores.${name}" resolved to ${typeof stores[name]}, not a store factory. Its config provider must return a function "(ctx, config) => store"`
+        )
+      }
     }
     return {
       enabled: rest.enabled ?? true,
@@ -192,7 +215,8 @@ export function defineConfig<KnownStores extends Record<string, StoreEntry>>(
       previousKeys: rest.previousKeys ?? [],
       storeTimeout,
       neverFlash: rest.neverFlash ?? DEFAULT_NEVER_FLASH,
-      skip: skipPredicate(skip),
+      cookieRevocation: rest.cookieRevocation,
+      skip: skipRequest,
       store: config.store,
       stores,
     } as ResolvedConfig<KnownStores>
@@ -223,6 +247,11 @@ function resolveCookie(
   if (/^__(Host|Secure)-/.test(cookieName)) {
     resolved.secure = true
   }
+  if (!['lax', 'strict', 'none', 'true'].includes(String(resolved.sameSite).toLowerCase())) {
+    invalid(
+      `"cookie.sameSite" is "${String(resolved.sameSite)}": the session cookie always sends SameSite. Use 'lax' (the default), 'strict', or 'none' with "cookie.secure: true"`
+    )
+  }
   if (String(resolved.sameSite).toLowerCase() === 'none' && !resolved.secure) {
     invalid('"cookie.sameSite" is "none", which browsers accept only with "cookie.secure: true"')
   }
@@ -240,15 +269,25 @@ function sharedFactory(create: (config: ResolvedSessionConfig) => SessionStoreCo
   return Object.assign(factory, { shared: true })
 }
 
-let memoryStore: MemoryStore | undefined
+/**
+ * The process-wide memory stores, one per `age`: apps (and Japa plugins) with
+ * the same config share one, and an app never inherits another config's age.
+ */
+const memoryStores = new Map<number, MemoryStore>()
 
 /**
- * The memory store factory: always available, one store per process (so the
- * Japa plugins and the app see the same sessions).
+ * The memory store factory: always available, one store per process and age
+ * (so the Japa plugins and the app see the same sessions).
  */
 function memoryFactory(): SessionStoreFactory {
-  const factory: SessionStoreFactory = (_ctx, config) =>
-    (memoryStore ??= new MemoryStore(config.ageInSeconds))
+  const factory: SessionStoreFactory = (_ctx, config) => {
+    let store = memoryStores.get(config.ageInSeconds)
+    if (!store) {
+      store = new MemoryStore(config.ageInSeconds)
+      memoryStores.set(config.ageInSeconds, store)
+    }
+    return store
+  }
   return Object.assign(factory, { shared: true })
 }
 
@@ -322,24 +361,38 @@ export const stores = {
           new DynamoDBStore(client, resolved.ageInSeconds, {
             tableName: config.tableName,
             keyAttribute: config.keyAttribute,
+            userIndexName: config.userIndexName,
           })
       )
     })
   },
 
   /** Sessions in a SQL table through @adonisjs/lucid. */
-  database: (config: DatabaseStoreConfig = {}): ConfigProvider<SessionStoreFactory> =>
-    configProvider.create(async (app) => {
+  database: (config: DatabaseStoreConfig = {}): ConfigProvider<SessionStoreFactory> => {
+    const gcProbability = config.gcProbability ?? 2
+    if (typeof gcProbability !== 'number' || !(gcProbability >= 0 && gcProbability <= 100)) {
+      invalid(
+        `"stores.database({ gcProbability })" is "${String(gcProbability)}": use a percentage from 0 (never) to 100 (every write)`
+      )
+    }
+    return configProvider.create(async (app) => {
       const { DatabaseStore } = await import('./stores/database.js')
       const db = await app.container.make('lucid.db' as any).catch(() => {
         invalid('"stores.database()" needs @adonisjs/lucid: run "node ace add @adonisjs/lucid"')
       })
+      const connectionName = config.connectionName ?? (db as any).primaryConnectionName
+      if (!(db as any).manager.has(connectionName)) {
+        invalid(
+          `"stores.database()" uses the connection "${connectionName}", which "config/database.ts" does not define`
+        )
+      }
       return sharedFactory(
         (resolved) =>
-          new DatabaseStore((db as any).connection(config.connectionName), resolved.ageInSeconds, {
+          new DatabaseStore((db as any).connection(connectionName), resolved.ageInSeconds, {
             tableName: config.tableName,
-            gcProbability: config.gcProbability,
+            gcProbability,
           })
       )
-    }),
+    })
+  },
 }

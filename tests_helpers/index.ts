@@ -4,6 +4,7 @@ import { IgnitorFactory } from '@adonisjs/core/factories'
 import type { ApplicationService } from '@adonisjs/core/types'
 import type { Router } from '@adonisjs/core/http'
 import type { SessionManager } from '../src/session_manager.js'
+import { appKeyProvider } from './app_key_provider.js'
 
 export const BASE_URL = new URL('../tmp/', import.meta.url)
 
@@ -39,7 +40,11 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const ignitor = new IgnitorFactory()
     .merge({
       rcFileContents: {
-        providers: [() => import('../providers/session_provider.js'), ...(options.providers ?? [])],
+        providers: [
+          ...(options.appKey ? [appKeyProvider(options.appKey)] : []),
+          () => import('../providers/session_provider.js'),
+          ...(options.providers ?? []),
+        ],
       },
     })
     .withCoreConfig()
@@ -48,9 +53,6 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     .create(BASE_URL, { importer: (path) => import(path) })
 
   const app = ignitor.createApp(options.environment ?? 'web')
-  if (options.appKey) {
-    app.config.set('app.appKey', options.appKey)
-  }
   await app.init()
   await app.boot()
 

@@ -1,14 +1,158 @@
-import { rm } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
-import { storeConformanceSuite } from '../../factories/store_conformance.js'
+import { test } from '@japa/runner'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { FileStore } from '../../src/stores/file.js'
+import { createStoreApp, temporaryFolder } from '../../tests_helpers/store_matrix.js'
 
-const location = fileURLToPath(new URL('../../tmp/file_store_conformance', import.meta.url))
+const conformanceLocation = temporaryFolder('file_store_conformance')
 
 storeConformanceSuite({
   name: 'FileStore',
-  createStore: (age) => new FileStore(location, age),
-  cleanup: () => rm(location, { recursive: true, force: true }),
+  createStore: (age) => new FileStore(conformanceLocation, age),
+  cleanup: () => rm(conformanceLocation, { recursive: true, force: true }),
   tagging: true,
   merge: true,
+})
+
+test.group('FileStore', (group) => {
+  let folder: string
+  group.each.setup(() => {
+    folder = temporaryFolder('file_store')
+    return () => rm(folder, { recursive: true, force: true })
+  })
+
+  test('create the location when missing and write <sessionId>.txt in the official format', async ({
+    assert,
+  }) => {
+    const nested = join(folder, 'deeper', 'sessions')
+    const store = new FileStore(nested, 60)
+    const id = newSessionId()
+    await store.write(id, { user: 1 })
+    assert.deepEqual(await readdir(nested), [`${id}.txt`])
+    assert.equal(
+      await readFile(join(nested, `${id}.txt`), 'utf8'),
+      `{"message":{"user":1},"purpose":"${id}"}`
+    )
+  })
+
+  test('write atomically: a concurrent reader never sees a torn file', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    const path = join(folder, `${id}.txt`)
+    await store.write(id, { round: -1 })
+    let writing = true
+    let torn = 0
+    let reads = 0
+    const reader = (async () => {
+      while (writing) {
+        const contents = await readFile(path, 'utf8').catch(() => '')
+        reads++
+        try {
+          JSON.parse(contents)
+        } catch {
+          torn++
+        }
+      }
+    })()
+    const big = 'x'.repeat(1024 * 1024)
+    for (let round = 0; round < 20; round++) {
+      await store.write(id, { round, big })
+    }
+    writing = false
+    await reader
+    assert.isAbove(reads, 0)
+    assert.equal(torn, 0)
+    assert.deepEqual(await readdir(folder), [`${id}.txt`])
+  })
+
+  test('read an expired file as no session and remove it', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    const path = join(folder, `${id}.txt`)
+    const past = new Date(Date.now() - 61_000)
+    await utimes(path, past, past)
+    assert.isNull(await store.read(id))
+    assert.isFalse(existsSync(path))
+  })
+
+  test('read a corrupt or foreign file as no session and remove it', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const [corrupt, foreign] = [newSessionId(), newSessionId()]
+    await mkdir(folder, { recursive: true })
+    await writeFile(join(folder, `${corrupt}.txt`), '{"message":{"a":')
+    await writeFile(join(folder, `${foreign}.txt`), `{"message":{"a":1},"purpose":"${corrupt}"}`)
+    assert.isNull(await store.read(corrupt))
+    assert.isNull(await store.read(foreign))
+    assert.deepEqual(await readdir(folder), [])
+  })
+
+  test('prune turns 1,000 expired session files into 0 and keeps live ones', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const past = new Date(Date.now() - 61_000)
+    const ids = Array.from({ length: 1000 }, () => newSessionId())
+    await Promise.all(ids.map((id) => store.write(id, { id })))
+    await Promise.all(ids.map((id) => utimes(join(folder, `${id}.txt`), past, past)))
+    const live = newSessionId()
+    await store.write(live, { live: true })
+    assert.equal(await store.prune(), 1000)
+    assert.deepEqual(await readdir(folder), [`${live}.txt`])
+  })
+
+  test('prune a missing location quietly', async ({ assert }) => {
+    assert.equal(await new FileStore(join(folder, 'never-created'), 60).prune(), 0)
+  })
+
+  test('never use an invalid session id as a path', async ({ assert }) => {
+    const store = new FileStore(join(folder, 'sessions'), 60)
+    const outside = join(folder, 'outside.txt')
+    await mkdir(join(folder, 'sessions'), { recursive: true })
+    await writeFile(outside, `{"message":{"stolen":true},"purpose":"../outside"}`)
+    for (const id of ['../outside', '..%2foutside', '/etc/passwd', 'a/../../outside', '']) {
+      await assert.rejects(() => store.read(id), /invalid session id/)
+      await assert.rejects(() => store.write(id, { a: 1 }), /invalid session id/)
+      await assert.rejects(() => store.destroy(id), /invalid session id/)
+      await assert.rejects(() => store.touch(id), /invalid session id/)
+    }
+    assert.isTrue(existsSync(outside))
+    assert.deepEqual(await readdir(dirname(outside)), ['outside.txt', 'sessions'])
+  })
+
+  test('touch moves the expiry without changing the contents', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    const path = join(folder, `${id}.txt`)
+    const earlier = new Date(Date.now() - 30_000)
+    await utimes(path, earlier, earlier)
+    const before = await readFile(path, 'utf8')
+    await sleep(5)
+    await store.touch(id)
+    assert.isAbove((await stat(path)).mtimeMs, earlier.getTime() + 29_000)
+    assert.equal(await readFile(path, 'utf8'), before)
+  })
+})
+
+test.group('FileStore | through HTTP', () => {
+  test('give a fresh session for a correctly signed id cookie that is not an id, touching no file', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, manager, location, close } = await createStoreApp('file')
+    cleanup(close)
+    await client.post('/session/call', { calls: [['put', 'a', 1]] })
+    const outside = join(dirname(location), 'outside.txt')
+    await writeFile(outside, `{"message":{"stolen":true},"purpose":"../outside"}`)
+    cleanup(() => rm(outside, { force: true }))
+    const forged = manager.cookies.keyRing.sign('../outside', 'adonis_session')
+    const response = await client.get('/session', {
+      cookie: `adonis_session=${encodeURIComponent(forged)}`,
+    })
+    assert.equal(response.status, 200)
+    assert.include(response.json(), { fresh: true, isEmpty: true })
+    assert.isTrue(existsSync(outside))
+  })
 })

@@ -1,4 +1,6 @@
-import { storeConformanceSuite } from '../../factories/store_conformance.js'
+import { test } from '@japa/runner'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { MemoryStore } from '../../src/stores/memory.js'
 
 storeConformanceSuite({
@@ -6,4 +8,49 @@ storeConformanceSuite({
   createStore: (age) => new MemoryStore(age),
   tagging: true,
   merge: true,
+})
+
+test.group('MemoryStore', () => {
+  test('leave the store empty once 10k created sessions have expired', async ({ assert }) => {
+    const store = new MemoryStore(1)
+    for (let index = 0; index < 10_000; index++) {
+      store.write(newSessionId(), { index })
+    }
+    assert.equal(store.size, 10_000)
+    await sleep(1100)
+    assert.equal(store.prune(), 10_000)
+    assert.equal(store.size, 0)
+  })
+
+  test('sweep expired sessions while new ones are written, without a prune call', async ({
+    assert,
+  }) => {
+    const store = new MemoryStore(1)
+    for (let index = 0; index < 10_000; index++) {
+      store.write(newSessionId(), { index })
+    }
+    await sleep(1100)
+    store.write(newSessionId(), { late: true })
+    assert.equal(store.size, 1)
+  })
+
+  test('keep the stored data apart from the objects the caller holds', ({ assert }) => {
+    const store = new MemoryStore(60)
+    const id = newSessionId()
+    const data = { cart: [1] }
+    store.write(id, data)
+    data.cart.push(2)
+    store.read(id)!.cart = 'changed'
+    assert.deepEqual(store.read(id), { cart: [1] })
+  })
+
+  test('forget the user link of a destroyed session', ({ assert }) => {
+    const store = new MemoryStore(60)
+    const id = newSessionId()
+    store.write(id, { a: 1 })
+    store.tag(id, 7)
+    store.destroy(id)
+    store.write(id, { a: 2 })
+    assert.deepEqual(store.tagged(7), [])
+  })
 })

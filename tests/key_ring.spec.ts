@@ -1,0 +1,136 @@
+import { test } from '@japa/runner'
+import { KeyRing } from '../src/key_ring.js'
+import {
+  createEncryption,
+  createHttpContext,
+  setCookiesOf,
+  TEST_APP_KEY,
+} from '../tests_helpers/http_context.js'
+
+const OLD_KEY = 'an-older-app-key-that-rotated-out'
+
+/**
+ * The value of the first Set-Cookie line of a response, URL-decoded.
+ */
+function firstCookieValue(lines: string[]): string {
+  const pair = lines[0].split(';')[0]
+  return decodeURIComponent(pair.slice(pair.indexOf('=') + 1))
+}
+
+/**
+ * Flip one character of a string at `index` to another base64url character.
+ */
+function flip(value: string, index: number): string {
+  const replacement = value[index] === 'A' ? 'B' : 'A'
+  return value.slice(0, index) + replacement + value.slice(index + 1)
+}
+
+test.group('KeyRing | signed values', () => {
+  test('sign values that AdonisJS reads as signed cookies', ({ assert }) => {
+    const signed = new KeyRing([TEST_APP_KEY]).sign('the-session-id-1234', 'adonis_session')
+    const ctx = createHttpContext({ cookie: `adonis_session=${encodeURIComponent(signed)}` })
+    assert.equal(ctx.request.cookie('adonis_session'), 'the-session-id-1234')
+  })
+
+  test('verify signed cookies that AdonisJS wrote', ({ assert }) => {
+    const ctx = createHttpContext()
+    ctx.response.cookie('adonis_session', 'the-session-id-1234')
+    const verified = new KeyRing([TEST_APP_KEY]).unsign(
+      firstCookieValue(setCookiesOf(ctx)),
+      'adonis_session'
+    )
+    assert.deepEqual(verified, { value: 'the-session-id-1234', stale: false })
+  })
+
+  test('reject a tampered, extended, re-purposed or foreign-key signed value', ({ assert }) => {
+    const ring = new KeyRing([TEST_APP_KEY])
+    const signed = ring.sign('the-session-id-1234', 'adonis_session')
+    const [payload, signature] = signed.slice(2).split('.')
+    assert.isNull(ring.unsign(`s:${flip(payload, 3)}.${signature}`, 'adonis_session'))
+    assert.isNull(ring.unsign(`s:${payload}.${flip(signature, 3)}`, 'adonis_session'))
+    assert.isNull(ring.unsign(`${signed}.extra`, 'adonis_session'))
+    assert.isNull(ring.unsign(signed.slice(2), 'adonis_session'))
+    assert.isNull(ring.unsign(signed, 'other_cookie'))
+    assert.isNull(new KeyRing([OLD_KEY]).unsign(signed, 'adonis_session'))
+  })
+
+  test('reject a signed value whose expiry has passed', async ({ assert }) => {
+    const encryption = createEncryption()
+    const signed = `s:${encryption.verifier.sign('the-session-id-1234', 5, 'adonis_session')}`
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    assert.isNull(new KeyRing([TEST_APP_KEY]).unsign(signed, 'adonis_session'))
+  })
+})
+
+test.group('KeyRing | encrypted values', () => {
+  test('encrypt values that AdonisJS reads as encrypted cookies', ({ assert }) => {
+    const sealed = new KeyRing([TEST_APP_KEY]).encrypt({ cart: [1, 2] }, 'session-id-abcdefgh')
+    const ctx = createHttpContext({ cookie: `session-id-abcdefgh=${encodeURIComponent(sealed)}` })
+    assert.deepEqual(ctx.request.encryptedCookie('session-id-abcdefgh'), { cart: [1, 2] })
+  })
+
+  test('decrypt encrypted cookies that AdonisJS wrote', ({ assert }) => {
+    const ctx = createHttpContext()
+    ctx.response.encryptedCookie('session-id-abcdefgh', { cart: [1, 2] })
+    const verified = new KeyRing([TEST_APP_KEY]).decrypt(
+      firstCookieValue(setCookiesOf(ctx)),
+      'session-id-abcdefgh'
+    )
+    assert.deepEqual(verified?.value, { cart: [1, 2] })
+  })
+
+  test('never show the plain data in the encrypted value', ({ assert }) => {
+    const sealed = new KeyRing([TEST_APP_KEY]).encrypt({ secret: 'hunter2' }, 'purpose-1234567890')
+    assert.match(sealed, /^e:[\w-]+\.[\w-]+\.[\w-]+$/)
+    const decoded = sealed
+      .slice(2)
+      .split('.')
+      .map((part) => Buffer.from(part, 'base64url').toString('latin1'))
+      .join('')
+    assert.notInclude(decoded, 'hunter2')
+    assert.notInclude(decoded, 'secret')
+  })
+
+  test('reject an encrypted value when any of its parts is changed', ({ assert }) => {
+    const ring = new KeyRing([TEST_APP_KEY])
+    const parts = ring.encrypt({ a: 1 }, 'purpose-1234567890').slice(2).split('.')
+    for (let part = 0; part < parts.length; part++) {
+      const changed = [...parts]
+      changed[part] = flip(changed[part], 1)
+      assert.isNull(ring.decrypt(`e:${changed.join('.')}`, 'purpose-1234567890'), `part ${part}`)
+    }
+    assert.isNull(ring.decrypt(`e:${parts.join('.')}.x`, 'purpose-1234567890'))
+    assert.isNull(ring.decrypt(`e:${parts.join('.')}`, 'another-purpose-123'))
+  })
+
+  test('seal an expiry inside the value and reject it once passed', async ({ assert }) => {
+    const ring = new KeyRing([TEST_APP_KEY])
+    const expiresAt = new Date(Date.now() + 30)
+    const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', expiresAt)
+    assert.equal(ring.decrypt(sealed, 'purpose-1234567890')?.expiresAt, expiresAt.getTime())
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    assert.isNull(ring.decrypt(sealed, 'purpose-1234567890'))
+  })
+})
+
+test.group('KeyRing | key rotation', () => {
+  test('sign with the newest key and still verify values of previous keys', ({ assert }) => {
+    const old = new KeyRing([OLD_KEY])
+    const rotated = new KeyRing([TEST_APP_KEY, OLD_KEY])
+    const signed = old.sign('the-session-id-1234', 'adonis_session')
+    const sealed = old.encrypt({ a: 1 }, 'purpose-1234567890')
+    assert.deepEqual(rotated.unsign(signed, 'adonis_session'), {
+      value: 'the-session-id-1234',
+      stale: true,
+    })
+    assert.include(rotated.decrypt(sealed, 'purpose-1234567890'), { stale: true })
+    const fresh = rotated.sign('the-session-id-1234', 'adonis_session')
+    assert.isNull(old.unsign(fresh, 'adonis_session'))
+    assert.include(rotated.unsign(fresh, 'adonis_session'), { stale: false })
+  })
+
+  test('reject values of a key that was removed from the ring', ({ assert }) => {
+    const signed = new KeyRing([OLD_KEY]).sign('the-session-id-1234', 'adonis_session')
+    assert.isNull(new KeyRing([TEST_APP_KEY]).unsign(signed, 'adonis_session'))
+  })
+})

@@ -1,0 +1,116 @@
+import { test } from '@japa/runner'
+import { MessageBuilder } from '@adonisjs/core/helpers'
+import {
+  applyChanges,
+  decodePayload,
+  encodePayload,
+  parseJson,
+  unstorableReason,
+} from '../src/payload.js'
+
+test.group('payload | encoding', () => {
+  test('encode the MessageBuilder format that @adonisjs/session stores', ({ assert }) => {
+    const payload = encodePayload('session-id-123456789', { user: { id: 1 } })
+    assert.equal(payload, '{"message":{"user":{"id":1}},"purpose":"session-id-123456789"}')
+    assert.deepEqual(new MessageBuilder().verify(payload, 'session-id-123456789'), {
+      user: { id: 1 },
+    })
+  })
+
+  test('decode payloads built by the AdonisJS MessageBuilder', ({ assert }) => {
+    const payload = new MessageBuilder().build({ cart: [1, 2] }, undefined, 'abcdefghijklmnop')
+    assert.deepEqual(decodePayload('abcdefghijklmnop', payload), { cart: [1, 2] })
+  })
+
+  test('honour an expiry date inside the payload', ({ assert }) => {
+    const live = new MessageBuilder().build({ a: 1 }, '1h', 'abcdefghijklmnop')
+    const expired = JSON.stringify({
+      message: { a: 1 },
+      purpose: 'abcdefghijklmnop',
+      expiryDate: new Date(Date.now() - 1000),
+    })
+    assert.deepEqual(decodePayload('abcdefghijklmnop', live), { a: 1 })
+    assert.isNull(decodePayload('abcdefghijklmnop', expired))
+  })
+
+  test('read a payload of another session, corrupt JSON or a non-object message as null', ({
+    assert,
+  }) => {
+    const payload = encodePayload('first-session-id-00', { a: 1 })
+    assert.isNull(decodePayload('other-session-id-00', payload))
+    assert.isNull(decodePayload('first-session-id-00', payload.slice(0, -3)))
+    assert.isNull(
+      decodePayload('first-session-id-00', '{"message":[1],"purpose":"first-session-id-00"}')
+    )
+    assert.isNull(
+      decodePayload('first-session-id-00', '{"message":"x","purpose":"first-session-id-00"}')
+    )
+    assert.isNull(decodePayload('first-session-id-00', undefined))
+    assert.isNull(decodePayload('first-session-id-00', 'null'))
+  })
+
+  test('never let __proto__ or constructor keys reach Object.prototype', ({ assert }) => {
+    const payload =
+      '{"message":{"__proto__":{"polluted":true},"safe":{"constructor":{"prototype":{"polluted":true}}}},"purpose":"abcdefghijklmnop"}'
+    const data = decodePayload('abcdefghijklmnop', payload)!
+    assert.isUndefined(({} as any).polluted)
+    assert.deepEqual(data, { safe: {} })
+    assert.isFalse(Object.hasOwn(data, '__proto__'))
+  })
+
+  test('parse JSON without throwing', ({ assert }) => {
+    assert.isNull(parseJson('{oops'))
+    assert.deepEqual(parseJson('{"a":[1]}'), { a: [1] })
+  })
+})
+
+test.group('payload | applyChanges', () => {
+  test('set and unset top-level keys on a copy of the current data', ({ assert }) => {
+    const current = { keep: 1, drop: 2, change: 3 }
+    const next = applyChanges(current, {
+      set: { change: 4, added: 5 },
+      unset: ['drop'],
+      cleared: false,
+    })
+    assert.deepEqual(next, { keep: 1, change: 4, added: 5 })
+    assert.deepEqual(current, { keep: 1, drop: 2, change: 3 })
+  })
+
+  test('start from an empty object when cleared or when nothing is stored', ({ assert }) => {
+    assert.deepEqual(applyChanges({ old: 1 }, { set: { a: 1 }, unset: [], cleared: true }), {
+      a: 1,
+    })
+    assert.deepEqual(applyChanges(null, { set: { a: 1 }, unset: ['b'], cleared: false }), { a: 1 })
+  })
+})
+
+test.group('payload | unstorableReason', () => {
+  test('accept JSON values, Dates and objects with toJSON', ({ assert }) => {
+    for (const value of [
+      's',
+      1,
+      true,
+      null,
+      undefined,
+      [1, { a: 'b' }],
+      new Date(),
+      { toJSON: () => 1 },
+    ]) {
+      assert.isNull(unstorableReason(value))
+    }
+  })
+
+  test('explain why BigInt, functions, symbols and cycles cannot be stored', ({ assert }) => {
+    const cycle: Record<string, unknown> = {}
+    cycle.self = cycle
+    assert.match(unstorableReason(10n)!, /BigInt/)
+    assert.match(unstorableReason({ nested: [() => 1] })!, /functions/)
+    assert.match(unstorableReason(Symbol('s'))!, /symbols/)
+    assert.match(unstorableReason(cycle)!, /circular reference/)
+  })
+
+  test('accept the same object twice when it is not a cycle', ({ assert }) => {
+    const shared = { a: 1 }
+    assert.isNull(unstorableReason({ first: shared, second: shared }))
+  })
+})

@@ -1,0 +1,176 @@
+import { test } from '@japa/runner'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { METADATA_KEY } from '../src/session.js'
+import { defineConfig } from '../src/define_config.js'
+import { CookieClient, createTestApp } from '../tests_helpers/index.js'
+import { StoreCallCounter } from '../tests_helpers/counting_store.js'
+import { CORE_STORES, createStoreApp } from '../tests_helpers/store_matrix.js'
+
+for (const store of CORE_STORES) {
+  test.group(`SessionMiddleware | commit on the ${store} store`, () => {
+    test('commit also when the handler throws: values and flash set before are kept', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store)
+      cleanup(close)
+      const failed = await client.post('/session/throw', {
+        calls: [
+          ['put', 'draft', 'kept'],
+          ['flash', 'error', 'Something broke'],
+        ],
+      })
+      assert.equal(failed.status, 500)
+      const next = (await client.get('/session')).json()
+      assert.deepEqual(next.values, { draft: 'kept' })
+      assert.deepEqual(next.flashMessages, { error: 'Something broke' })
+    })
+
+    test('send the id cookie with Max-Age = age on every response, unchanged ones too', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store, { session: { age: '10m' } })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'a', 1]] })
+      const unchanged = await client.get('/session')
+      const idLine = unchanged.setCookies.find((line) => line.startsWith('adonis_session='))
+      assert.include(idLine!.split('; '), 'Max-Age=600')
+    })
+
+    test('make no store call for a request without a session cookie', async ({
+      assert,
+      cleanup,
+    }) => {
+      const counter = new StoreCallCounter()
+      const { client, close } = await createStoreApp(store, { counter })
+      cleanup(close)
+      const response = await client.get('/session')
+      assert.equal(response.status, 200)
+      assert.deepEqual(counter.calls, [])
+    })
+
+    test('write no payload for a request that changed nothing: read and touch only', async ({
+      assert,
+      cleanup,
+    }) => {
+      const counter = new StoreCallCounter()
+      const { client, close } = await createStoreApp(store, { counter })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'a', 1]] })
+      assert.equal(counter.count('write'), 1)
+      counter.reset()
+      const response = await client.get('/session')
+      assert.deepEqual(response.json().values, { a: 1 })
+      assert.deepEqual(
+        counter.calls.map((entry) => entry.method),
+        ['read', 'touch']
+      )
+    })
+  })
+}
+
+for (const store of ['memory', 'file'] as const) {
+  test.group(`SessionMiddleware | changes on the ${store} store`, () => {
+    test('merge only the changed keys into the stored session', async ({ assert, cleanup }) => {
+      const counter = new StoreCallCounter()
+      const { client, close } = await createStoreApp(store, { counter })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', { a: 1, b: 2, c: { d: 3 } }]] })
+      await client.post('/session/call', {
+        calls: [
+          ['put', 'c.e', 4],
+          ['forget', 'a'],
+          ['get', 'b'],
+        ],
+      })
+      const merges = counter.calls.filter((entry) => entry.method === 'merge')
+      assert.lengthOf(merges, 1)
+      assert.deepEqual(merges[0].args[1], {
+        set: { c: { d: 3, e: 4 } },
+        unset: ['a'],
+        cleared: false,
+      })
+      assert.deepEqual((await client.get('/session')).json().values, { b: 2, c: { d: 3, e: 4 } })
+    })
+
+    test('merge a clear as a new object with the metadata', async ({ assert, cleanup }) => {
+      const counter = new StoreCallCounter()
+      const { client, close } = await createStoreApp(store, { counter })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', { a: 1, b: 2 }]] })
+      counter.reset()
+      await client.post('/session/call', { calls: [['clear'], ['put', 'c', 3]] })
+      const [merge] = counter.calls.filter((entry) => entry.method === 'merge')
+      assert.include(merge.args[1] as object, { cleared: true })
+      assert.sameMembers(Object.keys((merge.args[1] as any).set), ['c', METADATA_KEY])
+      assert.deepEqual((await client.get('/session')).json().values, { c: 3 })
+    })
+
+    test('lose no update of 20 overlapping requests that each write their own key', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store, {
+        routes(router) {
+          router.post('/slow-put', async ({ session, request }) => {
+            await sleep(30)
+            session.put(request.input('key'), request.input('value'))
+          })
+        },
+      })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'base', true]] })
+      const cookie = client.cookieHeader()
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          client.request('/slow-put', {
+            method: 'POST',
+            headers: { cookie },
+            body: { key: `key${index}`, value: index },
+          })
+        )
+      )
+      assert.deepEqual(
+        responses.map((response) => response.status),
+        Array(20).fill(200)
+      )
+      const expected: Record<string, unknown> = { base: true }
+      for (let index = 0; index < 20; index++) expected[`key${index}`] = index
+      assert.deepEqual((await client.get('/session')).json().values, expected)
+    })
+  })
+}
+
+test.group('SessionMiddleware | file store payload', () => {
+  test('leave the session file byte for byte unchanged by requests that change nothing', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, location, close } = await createStoreApp('file')
+    cleanup(close)
+    const { sessionId } = (await client.post('/session/call', { calls: [['put', 'a', 1]] })).json()
+    const path = join(location, `${sessionId}.txt`)
+    const before = await readFile(path, 'utf8')
+    await client.get('/session')
+    await client.get('/session')
+    assert.equal(await readFile(path, 'utf8'), before)
+  })
+})
+
+test.group('SessionMiddleware | disabled', () => {
+  test('give no session and send no cookie when enabled is false', async ({ assert, cleanup }) => {
+    const { url, close } = await createTestApp({
+      session: defineConfig({ enabled: false, store: 'memory', stores: {} }),
+      routes(router) {
+        router.get('/', (ctx) => ({ hasSession: ctx.session !== undefined }))
+      },
+    })
+    cleanup(close)
+    const response = await new CookieClient(url).get('/')
+    assert.deepEqual(response.json(), { hasSession: false })
+    assert.deepEqual(response.setCookies, [])
+  })
+})

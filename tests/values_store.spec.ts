@@ -1,0 +1,156 @@
+import { test } from '@japa/runner'
+import { ReadOnlyValuesStore, ValuesStore } from '../src/values_store.js'
+
+test.group('ReadOnlyValuesStore', () => {
+  test('read nested values by dot path or by array path', ({ assert }) => {
+    const store = new ReadOnlyValuesStore({ 'user': { profile: { name: 'Ada' } }, 'a.b': 1 })
+    assert.equal(store.get('user.profile.name'), 'Ada')
+    assert.equal(store.get(['user', 'profile', 'name']), 'Ada')
+    assert.equal(store.get(['a.b']), 1)
+    assert.isUndefined(store.get('user.missing.deeper'))
+  })
+
+  test('apply the default only to null and undefined values', ({ assert }) => {
+    const store = new ReadOnlyValuesStore({ zero: 0, no: false, empty: '', nothing: null })
+    assert.strictEqual(store.get('zero', 5), 0)
+    assert.strictEqual(store.get('no', true), false)
+    assert.strictEqual(store.get('empty', 'x'), '')
+    assert.equal(store.get('nothing', 'fallback'), 'fallback')
+    assert.equal(store.get('missing', 'fallback'), 'fallback')
+  })
+
+  test('treat falsy values and empty arrays as missing in has', ({ assert }) => {
+    const store = new ReadOnlyValuesStore({ zero: 0, no: false, list: [], items: [1], name: 'x' })
+    assert.isFalse(store.has('zero'))
+    assert.isFalse(store.has('no'))
+    assert.isFalse(store.has('list'))
+    assert.isTrue(store.has('list', false))
+    assert.isTrue(store.has('items'))
+    assert.isTrue(store.has('name'))
+  })
+
+  test('report emptiness and serialize to JSON', ({ assert }) => {
+    assert.isTrue(new ReadOnlyValuesStore(null).isEmpty)
+    const store = new ReadOnlyValuesStore({ a: 1 })
+    assert.isFalse(store.isEmpty)
+    assert.equal(store.toString(), '{"a":1}')
+    assert.equal(JSON.stringify(store), '{"a":1}')
+    assert.deepEqual(store.toObject(), { a: 1 })
+  })
+
+  test('never read through the prototype chain', ({ assert }) => {
+    const store = new ReadOnlyValuesStore({})
+    assert.isUndefined(store.get('toString'))
+    assert.throws(() => store.get('__proto__.polluted'), /"__proto__" is reserved/)
+  })
+})
+
+test.group('ValuesStore', () => {
+  test('set nested values by dot path, creating objects on the way', ({ assert }) => {
+    const store = new ValuesStore({})
+    store.set('cart.items.count', 2)
+    store.set('cart.owner', 'ada')
+    assert.deepEqual(store.all(), { cart: { items: { count: 2 }, owner: 'ada' } })
+    assert.isTrue(store.hasBeenModified)
+  })
+
+  test('replace a scalar that stands in the way of a nested set', ({ assert }) => {
+    const store = new ValuesStore({ cart: 'old' })
+    store.set('cart.count', 1)
+    assert.deepEqual(store.all(), { cart: { count: 1 } })
+  })
+
+  test('start unmodified and with no changed keys', ({ assert }) => {
+    const store = new ValuesStore({ a: 1 })
+    store.get('a')
+    store.has('a')
+    assert.isFalse(store.hasBeenModified)
+    assert.deepEqual([...store.changedKeys], [])
+    assert.isFalse(store.wasCleared)
+  })
+
+  test('track the top-level key of every change', ({ assert }) => {
+    const store = new ValuesStore({ user: { name: 'a' }, drop: 1, keep: 2 })
+    store.set('user.name', 'b')
+    store.unset('drop')
+    store.pull('missing')
+    assert.sameMembers([...store.changedKeys], ['user', 'drop', 'missing'])
+  })
+
+  test('unset a nested value and keep its siblings', ({ assert }) => {
+    const store = new ValuesStore({ user: { name: 'a', age: 3 } })
+    store.unset('user.age')
+    assert.deepEqual(store.all(), { user: { name: 'a' } })
+    assert.deepEqual([...store.changedKeys], ['user'])
+  })
+
+  test('remove the key when set to undefined', ({ assert }) => {
+    const store = new ValuesStore({ a: 1 })
+    store.set('a', undefined)
+    assert.deepEqual(store.all(), {})
+    assert.deepEqual([...store.changedKeys], ['a'])
+  })
+
+  test('pull returns the value and removes it', ({ assert }) => {
+    const store = new ValuesStore({ token: 'abc' })
+    assert.equal(store.pull('token'), 'abc')
+    assert.equal(store.pull('token', 'none'), 'none')
+    assert.deepEqual(store.all(), {})
+  })
+
+  test('increment and decrement numbers, counting from 0 when missing', ({ assert }) => {
+    const store = new ValuesStore({ visits: 3 })
+    store.increment('visits')
+    store.increment('visits', 5)
+    store.decrement('credits', 2)
+    store.increment('nested.count')
+    assert.deepEqual(store.all(), { visits: 9, credits: -2, nested: { count: 1 } })
+  })
+
+  test('refuse to increment a value that is not a number, naming the key', ({ assert }) => {
+    const store = new ValuesStore({ user: { name: 'ada' } })
+    assert.throws(
+      () => store.increment('user.name'),
+      'Cannot increment or decrement the session key "user.name": it holds a string, not a number'
+    )
+    assert.throws(() => store.decrement('user'), /"user": it holds a object/)
+    assert.deepEqual(store.all(), { user: { name: 'ada' } })
+  })
+
+  test('clear forgets every value and the changes before it', ({ assert }) => {
+    const store = new ValuesStore({ a: 1, b: 2 })
+    store.set('a', 5)
+    store.clear()
+    store.set('c', 3)
+    assert.deepEqual(store.all(), { c: 3 })
+    assert.isTrue(store.wasCleared)
+    assert.deepEqual([...store.changedKeys], ['c'])
+  })
+
+  test('merge top-level values and update replaces them all', ({ assert }) => {
+    const store = new ValuesStore({ a: 1, b: 2 })
+    store.merge({ b: 3, c: 4 })
+    assert.deepEqual(store.all(), { a: 1, b: 3, c: 4 })
+    store.update({ z: 0 })
+    assert.deepEqual(store.all(), { z: 0 })
+    assert.isTrue(store.wasCleared)
+  })
+
+  test('mark a key changed after its value was mutated in place', ({ assert }) => {
+    const store = new ValuesStore({ list: [1] })
+    ;(store.get('list') as number[]).push(2)
+    assert.isFalse(store.hasBeenModified)
+    store.markChanged('list')
+    assert.isTrue(store.hasBeenModified)
+    assert.deepEqual([...store.changedKeys], ['list'])
+  })
+
+  test('refuse keys that would reach Object.prototype', ({ assert }) => {
+    const store = new ValuesStore({})
+    assert.throws(() => store.set('__proto__.polluted', true), /"__proto__" is reserved/)
+    assert.throws(() => store.set('constructor.prototype.polluted', true), /reserved/)
+    assert.throws(() => store.set(['a', '__proto__'], 1), /reserved/)
+    assert.isUndefined(({} as any).polluted)
+    assert.isFalse(store.hasBeenModified)
+  })
+})
