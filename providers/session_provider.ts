@@ -1,9 +1,15 @@
 import { configProvider } from '@adonisjs/core'
 import type { ApplicationService } from '@adonisjs/core/types'
 import { SessionManager } from '../src/session_manager.js'
+import { SessionCollection } from '../src/session_collection.js'
 import SessionMiddleware from '../src/session_middleware.js'
 import { E_INVALID_SESSION_CONFIG } from '../src/errors.js'
 import type { ResolvedSessionConfig } from '../src/types.js'
+/**
+ * Keeps the `Redirect` augmentation (withIntendedUrl, toIntended) in the
+ * provider's types, which every app loads through adonisrc.ts.
+ */
+import '../src/redirect_macros.js'
 
 declare module '@adonisjs/core/types' {
   interface ContainerBindings {
@@ -45,17 +51,25 @@ export default class SessionProvider {
       return new SessionManager(config, await resolver.make('emitter'), readAppKey(this.app))
     })
     this.app.container.alias('session.manager', SessionManager)
+    this.app.container.singleton(SessionCollection, async (resolver) => {
+      return new SessionCollection(await resolver.make('session.manager'))
+    })
     this.app.container.singleton(SessionMiddleware, async (resolver) => {
       return new SessionMiddleware(await resolver.make('session.manager'))
     })
   }
 
-  /** Resolve the config now, register the Edge plugin and the validation hook. */
+  /**
+   * Resolve the config now, register the Edge plugin, the validation hook and
+   * the intended-URL redirect macros.
+   */
   async boot() {
     await this.app.container.make('session.manager')
     await this.#registerEdgePlugin()
     const { registerValidationErrorHook } = await import('../src/validation_errors.js')
     registerValidationErrorHook()
+    const { registerRedirectMacros } = await import('../src/redirect_macros.js')
+    registerRedirectMacros()
   }
 
   async #registerEdgePlugin() {

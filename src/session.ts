@@ -1,7 +1,7 @@
 import Macroable from '@poppinss/macroable'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
-import debug from './debug.js'
+import { debugSecrets } from './debug.js'
 import { ReadOnlyValuesStore, ValuesStore } from './values_store.js'
 import { generateSessionId, type SessionCookies } from './session_cookies.js'
 import { unstorableReason } from './payload.js'
@@ -11,6 +11,7 @@ import {
   E_SESSION_NOT_MUTABLE,
   E_SESSION_NOT_READY,
   E_SESSION_TAGGING_NOT_SUPPORTED,
+  E_SESSION_UNSAFE_REDIRECT,
 } from './errors.js'
 import type {
   AllowedSessionValues,
@@ -52,6 +53,26 @@ export function isSafeRedirectPath(url: unknown): url is string {
     ![...url].some((character) => character.charCodeAt(0) < 32)
   )
 }
+
+/**
+ * A copy of form input without the fields that must never be flashed: a field
+ * goes when its name or its dot path ("user.password") is listed, at any depth,
+ * so `user[password]` is dropped as well as `password`.
+ */
+function withoutSecrets(input: unknown, neverFlash: ReadonlySet<string>, path: string): any {
+  if (input === null || typeof input !== 'object') {
+    return input
+  }
+  const kept = Object.entries(input)
+    .filter(([key]) => !neverFlash.has(key) && !neverFlash.has(path + key))
+    .map(([key, value]) => [key, withoutSecrets(value, neverFlash, `${path}${key}.`)])
+  return Array.isArray(input) ? kept.map(([, value]) => value) : Object.fromEntries(kept)
+}
+
+/**
+ * The default summary flashed under `errorsBag.E_VALIDATION_ERROR`.
+ */
+const VALIDATION_SUMMARY = 'The form could not be saved. Please check the errors below.'
 
 /**
  * The session of one HTTP request: values, flash messages, regeneration and
@@ -173,17 +194,21 @@ export class Session extends Macroable {
       this.#signedCookieValue = cookie.stale ? undefined : cookie.raw
       data = await this.#store.read(cookie.id)
     }
-    if (data && this.#hasOutlivedMaxLifetime(data)) {
-      debug('session outlived maxLifetime, starting a new one')
-      await this.#store.destroy(cookie!.id)
+    const ended = data && (await this.#endReason(data))
+    if (ended) {
+      debugSecrets(`session %s ${ended}, starting a new one`, cookie!.id)
+      if (!readonly) {
+        await this.#store.destroy(cookie!.id)
+      }
       data = null
     }
     if (data) {
       this.#fresh = false
       this.#sessionId = cookie!.id
       this.#storedData = data
+      debugSecrets('initiated session %s', cookie!.id)
     } else if (cookie) {
-      debug('session cookie names no live session, issuing a new id')
+      debugSecrets('session cookie names no live session %s, issuing a new id', cookie.id)
     }
     this.#load(data)
     this.#initiated = true
@@ -225,13 +250,37 @@ export class Session extends Macroable {
     })
   }
 
-  #hasOutlivedMaxLifetime(data: SessionData): boolean {
-    const maxLifetime = this.config.maxLifetimeInSeconds
+  /**
+   * Why a stored session must not be used any more, or undefined: it outlived
+   * `maxLifetime` (counted from its creation, so nothing extends it), or its
+   * user's `cookieRevocation.validAfter` time is later than its tagging.
+   */
+  async #endReason(data: SessionData): Promise<string | undefined> {
     const metadata = data[METADATA_KEY] as SessionMetadata | undefined
-    if (!maxLifetime || !metadata || typeof metadata.createdAt !== 'number') {
-      return false
+    if (!metadata || typeof metadata !== 'object') {
+      return undefined
     }
-    return metadata.createdAt + maxLifetime * 1000 <= Date.now()
+    const maxLifetime = this.config.maxLifetimeInSeconds
+    if (
+      maxLifetime &&
+      typeof metadata.createdAt === 'number' &&
+      metadata.createdAt + maxLifetime * 1000 <= Date.now()
+    ) {
+      return 'outlived maxLifetime'
+    }
+    const revocation = this.config.cookieRevocation
+    if (!revocation || typeof metadata.userId !== 'string') {
+      return undefined
+    }
+    const validAfter = await revocation.validAfter(metadata.userId, this.#ctx)
+    if (validAfter === undefined || validAfter === null) {
+      return undefined
+    }
+    const issuedAt = metadata.taggedAt ?? metadata.createdAt
+    const threshold = validAfter instanceof Date ? validAfter.getTime() : Number(validAfter)
+    return typeof issuedAt === 'number' && issuedAt >= threshold
+      ? undefined
+      : "was revoked (tagged before the user's validAfter time)"
   }
 
   #values(): ValuesStore {
@@ -343,6 +392,7 @@ export class Session extends Macroable {
   /** Remove every value. */
   clear(): void {
     this.#mutable().clear()
+    this.#shareWithTemplates()
   }
 
   /**
@@ -375,13 +425,12 @@ export class Session extends Macroable {
     this.responseFlashMessages.set('errorsBag', { ...current, ...errors })
   }
 
-  /** The request input minus the fields that are never flashed (passwords, tokens). */
+  /**
+   * The request input minus the fields that are never flashed (config
+   * `neverFlash`: passwords, tokens), at any depth.
+   */
   #flashableInput(): SessionData {
-    const input: SessionData = { ...this.#ctx.request.original() }
-    for (const field of this.config.neverFlash) {
-      delete input[field]
-    }
-    return input
+    return withoutSecrets(this.#ctx.request.original(), new Set(this.config.neverFlash), '') ?? {}
   }
 
   /** Flash the whole request input (minus secret fields) as old input. */
@@ -440,31 +489,40 @@ export class Session extends Macroable {
   }
 
   /**
-   * Flash the messages of a validation error (`inputErrorsBag`, `errorsBag` and
-   * the legacy `errors`) and, unless `withInput` is false, the input.
+   * Flash the messages of a validation error (VineJS `E_VALIDATION_ERROR`):
+   * `inputErrorsBag` (and the legacy `errors`) by field, a summary under
+   * `errorsBag[code]` (translated by @adonisjs/i18n when present, key
+   * `errors.<code>`) and, unless `withInput` is false, the input without the
+   * `neverFlash` fields.
    */
-  flashValidationErrors(error: { code?: string; messages?: any }, withInput: boolean = true) {
-    const messages: { field: string; message: string }[] = Array.isArray(error.messages)
-      ? error.messages
-      : []
+  flashValidationErrors(error: { code?: string; messages?: unknown }, withInput: boolean = true) {
+    this.#mutable()
+    const messages = Array.isArray(error.messages) ? error.messages : []
     const byField: Record<string, string[]> = {}
-    for (const message of messages) {
-      ;(byField[message.field] ??= []).push(message.message)
+    for (const { field, message } of messages as { field: string; message: string }[]) {
+      ;(byField[field] ??= []).push(message)
     }
     if (withInput) {
-      this.flashExcept([])
+      this.flashAll()
     }
-    const summary = 'The form could not be saved. Please check the errors below.'
-    this.flashErrors({ [error.code ?? 'E_VALIDATION_ERROR']: summary })
+    const code = String(error.code ?? 'E_VALIDATION_ERROR')
+    const i18n = (
+      this.#ctx as { i18n?: { t(key: string, data: object, fallback: string): string } }
+    ).i18n
+    const summary = i18n
+      ? i18n.t(`errors.${code}`, { count: messages.length }, VALIDATION_SUMMARY)
+      : VALIDATION_SUMMARY
+    this.flashErrors({ [code]: summary })
     this.flash({ inputErrorsBag: byField, errors: byField })
   }
 
-  /** Remember where to send the user after signing in (relative paths only). */
+  /**
+   * Remember where to send the user after signing in. Only same-site paths
+   * ("/orders?page=2") are accepted; anything else throws E_SESSION_UNSAFE_REDIRECT.
+   */
   setIntendedUrl(url: string): void {
     if (!isSafeRedirectPath(url)) {
-      throw new TypeError(
-        `Cannot use "${url}" as intended URL: only same-site paths starting with "/" are accepted`
-      )
+      throw new E_SESSION_UNSAFE_REDIRECT([String(url)])
     }
     this.put(INTENDED_URL_KEY, url)
   }
@@ -496,7 +554,9 @@ export class Session extends Macroable {
   regenerate(): void {
     this.#mutable()
     this.#regenerated = true
+    const previousId = this.#sessionId
     this.#sessionId = generateSessionId()
+    debugSecrets('regenerated session %s as %s', previousId, this.#sessionId)
   }
 
   /** Clear every value and regenerate: the logout call. */
@@ -506,6 +566,7 @@ export class Session extends Macroable {
     this.#responseFlashMessages = undefined
     this.#invalidated = true
     this.#metadata = undefined
+    this.#shareWithTemplates()
     this.regenerate()
   }
 
@@ -524,27 +585,43 @@ export class Session extends Macroable {
 
   /**
    * Link this session to a user, so `tagged(userId)` lists it and
-   * `destroyTagged(userId)` can end it. Call it after login.
+   * `destroyTagged(userId)` can end it. Call it after login. On the cookie
+   * store with `cookieRevocation` configured, it records the user (and the
+   * time) inside the sealed cookie for revocation checks; listing stays
+   * unsupported there.
    */
   async tag(userId: string | number): Promise<void> {
-    const store = this.#taggingStore()
+    const store = this.#taggingStoreOrRecordOnly()
     this.#mutable()
-    this.#ensureMetadata().userId = String(userId)
+    const metadata = this.#ensureMetadata()
+    metadata.userId = String(userId)
+    metadata.taggedAt = Date.now()
     this.#metadataChanged = true
     this.#values().markChanged(METADATA_KEY)
-    await store.tag(this.sessionId, String(userId))
+    await store?.tag(this.sessionId, String(userId))
+  }
+
+  /**
+   * The tagging store, or undefined when the store cannot tag but
+   * `cookieRevocation` asks for the user to be recorded in the metadata only.
+   */
+  #taggingStoreOrRecordOnly(): SessionStoreWithTaggingContract | undefined {
+    if (!this.supportsTagging() && this.config.cookieRevocation) {
+      return undefined
+    }
+    return this.#taggingStore()
   }
 
   /** Remove the user link of this session. */
   async untag(): Promise<void> {
-    const store = this.#taggingStore()
+    const store = this.#taggingStoreOrRecordOnly()
     this.#mutable()
     if (this.#metadata?.userId) {
       delete this.#metadata.userId
       this.#metadataChanged = true
       this.#values().markChanged(METADATA_KEY)
     }
-    if (store.untag) {
+    if (store?.untag) {
       await store.untag(this.sessionId)
     }
   }
@@ -620,15 +697,20 @@ export class Session extends Macroable {
     const oldId = this.#fresh ? undefined : this.#sessionIdFromCookie
 
     if (values.isEmpty) {
+      debugSecrets('commit %s: empty, not stored; destroyed: %s', this.#sessionId, oldId)
       await this.#commitEmpty(oldId)
     } else if (this.#regenerated || this.#fresh) {
+      debugSecrets('commit %s: full write under a new id (old id %s)', this.sessionId, oldId)
       await this.#commitNewId(values, oldId)
     } else if (values.hasBeenModified) {
+      debugSecrets('commit %s: changes written', this.sessionId)
       this.#refreshMetadata()
       await this.#commitChanges(values)
     } else if (this.#refreshMetadata()) {
+      debugSecrets('commit %s: metadata refreshed', this.sessionId)
       await this.#commitChanges(values)
     } else {
+      debugSecrets('commit %s: unchanged, touch only', this.sessionId)
       this.#writeIdCookie()
       if (!(this.#store as { touchesOnRead?: boolean }).touchesOnRead) {
         await this.#store.touch(this.sessionId)
@@ -696,8 +778,5 @@ export class Session extends Macroable {
     const reuse =
       this.#sessionId === this.#sessionIdFromCookie ? this.#signedCookieValue : undefined
     this.#cookies.writeSessionId(this.#ctx, this.sessionId, reuse)
-    if (this.#ctx.response.getHeader('cache-control') === undefined) {
-      this.#ctx.response.header('cache-control', 'private')
-    }
   }
 }
