@@ -89,6 +89,20 @@ export class SessionManager {
   }
 
   /**
+   * Make this manager, and so every request from now on, use another configured
+   * store. The Japa plugins switch the app to the memory store this way, so the
+   * sessions a test seeds are the ones the app reads.
+   */
+  swap(storeName: string): void {
+    if (!(storeName in this.config.stores)) {
+      throw new E_INVALID_SESSION_CONFIG([
+        `there is no store named "${storeName}". Choose one of: ${Object.keys(this.config.stores).join(', ')}`,
+      ])
+    }
+    this.#storeName = storeName
+  }
+
+  /**
    * The store for a request (or outside HTTP), guarded with the store timeout.
    * Shared stores are created once and reused.
    */

@@ -1,0 +1,18 @@
+import { defineConfig } from '@adonisjs/core/app'
+
+/**
+ * The demo app's rc file. In your app, register the provider as
+ * `() => import('adonis-satchel/session_provider')`.
+ */
+export default defineConfig({
+  commands: [],
+  providers: [
+    () => import('@adonisjs/core/providers/app_provider'),
+    () => import('@adonisjs/core/providers/vinejs_provider'),
+    () => import('@adonisjs/core/providers/edge_provider'),
+    () => import('@adonisjs/redis/redis_provider'),
+    () => import('../providers/session_provider.js'),
+  ],
+  preloads: [() => import('./start/routes.js'), () => import('./start/kernel.js')],
+  metaFiles: [{ pattern: 'resources/views/**/*.edge', reloadServer: false }],
+})

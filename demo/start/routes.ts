@@ -1,0 +1,18 @@
+import router from '@adonisjs/core/services/router'
+import { middleware } from './kernel.js'
+
+const HomeController = () => import('../app/controllers/home_controller.js')
+const SignInController = () => import('../app/controllers/sign_in_controller.js')
+const DevicesController = () => import('../app/controllers/devices_controller.js')
+
+router.get('/', [HomeController, 'show']).as('home')
+router.get('/sign-in', [SignInController, 'show']).as('sign_in')
+router.post('/sign-in', [SignInController, 'store'])
+router.post('/sign-out', [SignInController, 'destroy']).as('sign_out')
+
+router
+  .group(() => {
+    router.get('/devices', [DevicesController, 'index']).as('devices')
+    router.post('/devices/sign-out-others', [DevicesController, 'signOutOthers'])
+  })
+  .use(middleware.auth())
