@@ -90,6 +90,22 @@ test.group('SessionManager | stores and sessions', () => {
     assert.strictEqual(manager.use('memory').store(), memory.store())
   })
 
+  test('swap the store of every later request, refusing unknown names', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { manager, close } = await createStoreApp('file')
+    cleanup(close)
+    manager.swap('memory')
+    assert.equal(manager.storeName, 'memory')
+    assert.equal(manager.create(createHttpContext()).storeName, 'memory')
+    assert.throws(
+      () => manager.swap('nope'),
+      'Invalid session config in "config/session.ts": there is no store named "nope". Choose one of: memory, cookie, file'
+    )
+    assert.equal(manager.storeName, 'memory')
+  })
+
   test('refuse an unknown store name, listing the configured ones', async ({ assert, cleanup }) => {
     const { manager, close } = await createStoreApp('memory')
     cleanup(close)
