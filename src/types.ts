@@ -22,6 +22,28 @@ export interface SessionMetadata {
   ipAddress?: string
   userAgent?: string
   userId?: string
+  /** When `tag()` linked the session to its user (epoch ms): checked by `cookieRevocation`. */
+  taggedAt?: number
+}
+
+/**
+ * A time before which a user's sessions are refused: a Date, epoch milliseconds,
+ * or nothing when every session of the user is accepted.
+ */
+export type RevocationTime = Date | number | null | undefined
+
+/**
+ * Revocation of the sessions of a user, for the cookie store, whose sessions
+ * live in the browser and cannot be ended on the server. A session tagged with
+ * a user before the user's "valid after" time is refused.
+ */
+export interface CookieRevocationConfig {
+  /**
+   * The user's "valid after" time, e.g. a `sessions_valid_after` column set on
+   * "sign out everywhere" or a password change. Called once per request of a
+   * tagged session: keep it fast (a cached lookup).
+   */
+  validAfter(userId: string, ctx: HttpContext): RevocationTime | Promise<RevocationTime>
 }
 
 /**
@@ -124,6 +146,12 @@ export interface SessionConfig {
   storeTimeout?: number
   /** Input fields that are never flashed back as old input. */
   neverFlash?: string[]
+  /**
+   * Refuse the sessions of a user tagged before a per-user time (see
+   * CookieRevocationConfig). With it, `session.tag(userId)` works on the
+   * cookie store: it records the user inside the sealed cookie.
+   */
+  cookieRevocation?: CookieRevocationConfig
 }
 
 /**
@@ -180,15 +208,24 @@ export type DynamoDBStoreConfig = (
   | { client: import('@aws-sdk/client-dynamodb').DynamoDBClient }
   | { clientConfig: import('@aws-sdk/client-dynamodb').DynamoDBClientConfig }
 ) & {
+  /** The table; `Session` by default. */
   tableName?: string
+  /** The table's string partition key; `key` by default. */
   keyAttribute?: string
+  /**
+   * A global secondary index with partition key `user_id` (S): `tagged()`
+   * queries it instead of scanning the whole table.
+   */
+  userIndexName?: string
 }
 
 /**
  * Config of the database (Lucid) store.
  */
 export interface DatabaseStoreConfig {
+  /** A connection name from `config/database.ts`; the default connection when unset. */
   connectionName?: string
+  /** The sessions table; `sessions` by default. */
   tableName?: string
   /** Percent chance that a request deletes expired rows. 0 turns it off. */
   gcProbability?: number

@@ -1,6 +1,6 @@
 import { createConnection } from 'node:net'
 import { randomBytes } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
+import { mkdir, rm } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { Database } from '@adonisjs/lucid/database'
 import { defineConfig } from '@adonisjs/lucid'
@@ -38,7 +38,7 @@ function serverAddress(engine: Exclude<SqlEngine, 'sqlite'>): { host: string; po
  * The Lucid connection config of an engine. SQLite uses one better-sqlite3 file
  * per call under tmp/sqlite; `port` overrides the server port (to aim at a closed one).
  */
-export function connectionConfig(engine: SqlEngine, port?: number): ConnectionConfig {
+function connectionConfig(engine: SqlEngine, port?: number): ConnectionConfig {
   if (engine === 'sqlite') {
     return {
       client: 'better-sqlite3',
@@ -86,7 +86,7 @@ export function lucidConfig(engine: SqlEngine, port?: number) {
  * Whether the engine can be used here. SQLite always can; a server engine when
  * its port accepts a TCP connection.
  */
-export async function isEngineReachable(engine: SqlEngine): Promise<boolean> {
+async function isEngineReachable(engine: SqlEngine): Promise<boolean> {
   if (engine === 'sqlite') {
     return true
   }
@@ -128,6 +128,26 @@ export async function openDatabase(engine: SqlEngine, port?: number): Promise<Da
   const app = new AppFactory().create(new URL('../tmp/', import.meta.url))
   const emitter = new Emitter<any>(app)
   return new Database(lucidConfig(engine, port), new LoggerFactory().create(), emitter)
+}
+
+/**
+ * Close every connection of a Lucid `Database` and delete its SQLite files.
+ */
+export async function closeDatabase(db: Database): Promise<void> {
+  await db.manager.closeAll()
+  await removeSqliteFiles(db.config.connections)
+}
+
+/**
+ * Delete the SQLite files of a `config/database.ts` connections object.
+ */
+export async function removeSqliteFiles(connections: Record<string, ConnectionConfig>) {
+  for (const connection of Object.values(connections)) {
+    const filename = (connection.connection as { filename?: string } | undefined)?.filename
+    if (connection.client === 'better-sqlite3' && filename?.startsWith(SQLITE_FOLDER)) {
+      await rm(filename, { force: true })
+    }
+  }
 }
 
 /**
