@@ -94,6 +94,8 @@ export class Session extends Macroable {
   #metadata: SessionMetadata | undefined
   #metadataChanged = false
   #regenerated = false
+  /** The id `tag()` already linked in this request, so commit does not link it twice. */
+  #taggedSessionId: string | undefined
   #invalidated = false
   #valuesStore: ValuesStore | undefined
   #flashMessages: ValuesStore | undefined
@@ -599,6 +601,7 @@ export class Session extends Macroable {
     this.#metadataChanged = true
     this.#values().markChanged(METADATA_KEY)
     await store?.tag(this.sessionId, String(userId))
+    this.#taggedSessionId = this.sessionId
   }
 
   /**
@@ -756,7 +759,7 @@ export class Session extends Macroable {
   /** Re-link the user after regenerate, so tags follow the session. */
   async #moveTag() {
     const userId = this.#metadata?.userId
-    if (!userId || !this.supportsTagging()) {
+    if (!userId || !this.supportsTagging() || this.#taggedSessionId === this.sessionId) {
       return
     }
     await (this.#store as SessionStoreWithTaggingContract).tag(this.sessionId, userId)
