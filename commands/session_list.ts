@@ -34,7 +34,9 @@ export default class SessionList extends SessionCommand {
   protected async handle(manager: SessionManager): Promise<void> {
     const sessions = await manager.tagged(this.user)
     if (sessions.length === 0) {
-      this.logger.info(`User "${this.user}" has no live sessions in the "${manager.storeName}" store`)
+      this.logger.info(
+        `User "${this.user}" has no live sessions in the "${manager.storeName}" store`
+      )
       return
     }
     const table = this.ui.table()
