@@ -108,3 +108,12 @@ export const E_SESSION_MERGE_CONFLICT = createError<[number]>(
   'E_SESSION_MERGE_CONFLICT',
   409
 )
+
+/**
+ * A store that lives in the request (the cookie store) was used outside HTTP.
+ */
+export const E_SESSION_STORE_NEEDS_REQUEST = createError(
+  'The cookie session store keeps sessions in the browser, so they cannot be read or ended outside an HTTP request. Use a server-side store (file, redis, database, dynamodb) to manage sessions from code or ace commands',
+  'E_SESSION_STORE_NEEDS_REQUEST',
+  500
+)

@@ -699,7 +699,7 @@ export class Session extends Macroable {
     this.#stageFlashMessages(values)
     const oldId = this.#fresh ? undefined : this.#sessionIdFromCookie
 
-    if (values.isEmpty) {
+    if (values.isEmpty && !this.#metadata?.userId) {
       debugSecrets('commit %s: empty, not stored; destroyed: %s', this.#sessionId, oldId)
       await this.#commitEmpty(oldId)
     } else if (this.#regenerated || this.#fresh) {

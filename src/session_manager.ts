@@ -158,8 +158,20 @@ export class SessionManager {
 
   /** True when the store can list and end a user's sessions. */
   supportsTagging(): boolean {
-    const store = this.store() as Partial<SessionStoreWithTaggingContract>
-    return typeof store.tag === 'function' && typeof store.tagged === 'function'
+    const store = this.#storeOutsideHttp() as Partial<SessionStoreWithTaggingContract> | null
+    return typeof store?.tag === 'function' && typeof store.tagged === 'function'
+  }
+
+  /** The store outside HTTP, or null for stores that only live in a request (cookie). */
+  #storeOutsideHttp(): (SessionStoreContract & SessionStoreCapabilities) | null {
+    try {
+      return this.store()
+    } catch (error) {
+      if ((error as { code?: string }).code === 'E_SESSION_STORE_NEEDS_REQUEST') {
+        return null
+      }
+      throw error
+    }
   }
 
   #taggingStore(): SessionStoreWithTaggingContract {
@@ -210,8 +222,8 @@ export class SessionManager {
 
   /** Delete expired sessions where the store can (file, database, dynamodb, memory). */
   async prune(): Promise<number | null> {
-    const store = this.store()
-    return typeof store.prune === 'function' ? await store.prune() : null
+    const store = this.#storeOutsideHttp()
+    return typeof store?.prune === 'function' ? await store.prune() : null
   }
 }
 

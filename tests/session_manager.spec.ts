@@ -124,3 +124,42 @@ test.group('SessionManager | stores and sessions', () => {
     assert.isNull(await manager.use('cookie').prune())
   })
 })
+
+test.group('SessionManager | tagging and the cookie store', () => {
+  test('list a session that was tagged without any other value', async ({ assert, cleanup }) => {
+    for (const store of ['memory', 'file'] as const) {
+      const { manager, client, close } = await createStoreApp(store, {
+        routes: (router) => {
+          router.get('/tag-only', async ({ session }) => {
+            await session.tag('tag-only-user')
+            return { id: session.sessionId }
+          })
+        },
+      })
+      cleanup(close)
+      const { id } = (await client.get('/tag-only')).json()
+      const sessions = await manager.tagged('tag-only-user')
+      assert.deepEqual(
+        sessions.map((session) => session.id),
+        [id],
+        store
+      )
+    }
+  })
+
+  test('refuse to read or destroy cookie-store sessions outside HTTP, saying why', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { manager, close } = await createStoreApp('cookie')
+    cleanup(close)
+    await assert.rejects(
+      () => manager.read('abcdefghijklmnopqrstuvwx'),
+      /cookie session store keeps sessions in the browser/
+    )
+    await assert.rejects(
+      () => manager.destroy('abcdefghijklmnopqrstuvwx'),
+      /cookie session store keeps sessions in the browser/
+    )
+  })
+})

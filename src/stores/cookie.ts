@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
-import { E_SESSION_COOKIE_TOO_LARGE } from '../errors.js'
+import { debugSecrets } from '../debug.js'
+import { E_SESSION_COOKIE_TOO_LARGE, E_SESSION_STORE_NEEDS_REQUEST } from '../errors.js'
 import { MAX_COOKIE_BYTES, type SessionCookies } from '../session_cookies.js'
 import type { SessionData, SessionStoreContract } from '../types.js'
 
@@ -23,7 +24,10 @@ export class CookieStore implements SessionStoreContract {
   #readWithOldKey = false
   #readData: SessionData | null = null
 
-  constructor(ctx: HttpContext, cookies: SessionCookies, ageInSeconds: number) {
+  constructor(ctx: HttpContext | undefined, cookies: SessionCookies, ageInSeconds: number) {
+    if (!ctx) {
+      throw new E_SESSION_STORE_NEEDS_REQUEST()
+    }
     this.#ctx = ctx
     this.#cookies = cookies
     this.#ageMs = ageInSeconds * 1000
@@ -32,11 +36,19 @@ export class CookieStore implements SessionStoreContract {
   /** Decrypt the data cookie of the session; null when missing, tampered or expired. */
   read(sessionId: string): SessionData | null {
     const raw = this.#cookies.read(this.#ctx, sessionId)
-    if (!raw || raw.length > MAX_COOKIE_BYTES) {
+    if (!raw) {
       return null
     }
-    const verified = this.#cookies.keyRing.decrypt<SessionData>(raw, sessionId)
+    const verified =
+      raw.length > MAX_COOKIE_BYTES
+        ? null
+        : this.#cookies.keyRing.decrypt<SessionData>(raw, sessionId)
     if (!verified || typeof verified.value !== 'object' || Array.isArray(verified.value)) {
+      debugSecrets(
+        'ignoring data cookie %s of session %s: tampered, expired or by an unknown key',
+        raw,
+        sessionId
+      )
       return null
     }
     this.#readExpiresAt = verified.expiresAt
@@ -54,7 +66,7 @@ export class CookieStore implements SessionStoreContract {
     if (size > MAX_COOKIE_BYTES) {
       throw new E_SESSION_COOKIE_TOO_LARGE([size, MAX_COOKIE_BYTES])
     }
-    this.#ctx.response.append('set-cookie', header)
+    this.#cookies.setHeaderLine(this.#ctx, sessionId, header)
   }
 
   /** Clear the data cookie when the request carried one. */
@@ -65,15 +77,16 @@ export class CookieStore implements SessionStoreContract {
   }
 
   /**
-   * Re-encrypt with a fresh expiry, at most once a minute (or at once when an
-   * old key made the cookie), so idle requests stay cheap.
+   * Re-encrypt with a fresh expiry, at most once a minute (or half the age when
+   * that is shorter; at once when an old key made the cookie), so idle requests
+   * stay cheap.
    */
   touch(sessionId: string): void {
     if (!this.#readData) {
       return
     }
     const lag = Date.now() + this.#ageMs - (this.#readExpiresAt ?? 0)
-    if (this.#readWithOldKey || lag >= REISSUE_AFTER_MS) {
+    if (this.#readWithOldKey || lag >= Math.min(REISSUE_AFTER_MS, this.#ageMs / 2)) {
       this.write(sessionId, this.#readData)
     }
   }
