@@ -1,3 +1,4 @@
+import { fingerprint } from './debug.js'
 import { E_SESSION_STORE_UNAVAILABLE } from './errors.js'
 import type { SessionStoreContract } from './types.js'
 
@@ -20,13 +21,18 @@ function isSessionError(error: unknown): boolean {
 
 /**
  * Turn a failure of a store call into E_SESSION_STORE_UNAVAILABLE (503), naming
- * the store; the package's own errors pass through unchanged.
+ * the store; the package's own errors pass through unchanged. A session id the
+ * driver echoed in its message (a file path, a SQL key) becomes its fingerprint,
+ * so logs and error pages never carry it.
  */
-function unavailable(storeName: string, error: unknown): unknown {
+function unavailable(storeName: string, error: unknown, sessionId?: unknown): unknown {
   if (isSessionError(error)) {
     return error
   }
-  const reason = error instanceof Error ? error.message : String(error)
+  let reason = error instanceof Error ? error.message : String(error)
+  if (typeof sessionId === 'string' && sessionId) {
+    reason = reason.replaceAll(sessionId, `<session ${fingerprint(sessionId)}>`)
+  }
   return new E_SESSION_STORE_UNAVAILABLE([storeName, reason], { cause: error })
 }
 
@@ -36,7 +42,8 @@ function unavailable(storeName: string, error: unknown): unknown {
 async function withTimeout<T>(
   storeName: string,
   promise: Promise<T>,
-  timeoutMs: number
+  timeoutMs: number,
+  sessionId: unknown
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -48,7 +55,7 @@ async function withTimeout<T>(
   try {
     return await Promise.race([promise, timeout])
   } catch (error) {
-    throw unavailable(storeName, error)
+    throw unavailable(storeName, error, sessionId)
   } finally {
     clearTimeout(timer)
   }
@@ -74,9 +81,9 @@ export function guardStore<T extends SessionStoreContract>(
       try {
         result = original.apply(store, args)
       } catch (error) {
-        throw unavailable(storeName, error)
+        throw unavailable(storeName, error, args[0])
       }
-      return result instanceof Promise ? withTimeout(storeName, result, timeoutMs) : result
+      return result instanceof Promise ? withTimeout(storeName, result, timeoutMs, args[0]) : result
     }
   }
   return guarded as T

@@ -40,13 +40,13 @@ function hmac(key: Buffer, value: string): string {
 }
 
 /**
- * Constant-time comparison of two base64url strings (length first).
+ * Constant-time comparison of two strings: byte lengths first (a string of the
+ * right length can hold multi-byte characters), then timingSafeEqual.
  */
 function safeEqual(expected: string, given: string): boolean {
-  if (expected.length !== given.length) {
-    return false
-  }
-  return timingSafeEqual(Buffer.from(expected), Buffer.from(given))
+  const expectedBytes = Buffer.from(expected)
+  const givenBytes = Buffer.from(given)
+  return expectedBytes.length === givenBytes.length && timingSafeEqual(expectedBytes, givenBytes)
 }
 
 /**

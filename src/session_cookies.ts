@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { CookieOptions } from '@adonisjs/core/types/http'
 import { randomFillSync } from 'node:crypto'
+import { debugSecrets } from './debug.js'
 import type { KeyRing } from './key_ring.js'
 
 /**
@@ -132,11 +133,16 @@ export class SessionCookies {
    */
   readSessionId(ctx: HttpContext): { id: string; raw: string; stale: boolean } | null {
     const raw = readRawCookie(ctx.request.header('cookie'), this.#cookieName)
-    if (!raw || raw.length > MAX_COOKIE_BYTES) {
+    if (!raw) {
+      return null
+    }
+    if (raw.length > MAX_COOKIE_BYTES) {
+      debugSecrets(`ignoring session cookie %s: ${raw.length} bytes is too long`, raw)
       return null
     }
     const verified = this.#keyRing.unsign<string>(raw, this.#cookieName)
     if (!verified || !isValidSessionId(verified.value)) {
+      debugSecrets('ignoring session cookie %s: not signed by a known key or not an id', raw)
       return null
     }
     return { id: verified.value, raw, stale: verified.stale }
@@ -163,13 +169,33 @@ export class SessionCookies {
     return `${name}=${encodeURIComponent(value)}${this.#persistentSuffix}`
   }
 
-  /** Add a Set-Cookie header line for a value. */
+  /** Set a cookie of the response to a value. */
   append(ctx: HttpContext, name: string, value: string): void {
-    ctx.response.append('set-cookie', this.serialize(name, value))
+    this.setHeaderLine(ctx, name, this.serialize(name, value))
   }
 
-  /** Add a Set-Cookie header line that deletes a cookie, with the same Path and Domain. */
+  /** Tell the browser to drop a cookie: empty value, Max-Age=0, the same Path and Domain. */
   clear(ctx: HttpContext, name: string): void {
-    ctx.response.append('set-cookie', `${name}=${this.#clearSuffix}`)
+    this.setHeaderLine(ctx, name, `${name}=${this.#clearSuffix}`)
+  }
+
+  /**
+   * Put a Set-Cookie line in the response, replacing an earlier line for the
+   * same cookie (never two lines for one name), and keep the response out of
+   * shared caches unless the app chose a Cache-Control itself.
+   */
+  setHeaderLine(ctx: HttpContext, name: string, line: string): void {
+    const response = ctx.response
+    const existing = response.getHeader('set-cookie')
+    if (existing === undefined) {
+      response.header('set-cookie', line)
+    } else {
+      const prefix = `${name}=`
+      const lines = [existing].flat().map(String)
+      response.header('set-cookie', [...lines.filter((item) => !item.startsWith(prefix)), line])
+    }
+    if (response.getHeader('cache-control') === undefined) {
+      response.header('cache-control', 'private')
+    }
   }
 }

@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
+import debug from './debug.js'
 import type { Session } from './session.js'
 import type { SessionManager } from './session_manager.js'
 import type { SessionEvents } from './types.js'
@@ -37,11 +38,31 @@ export default class SessionMiddleware {
     if (manager.skips(ctx)) {
       return next()
     }
-    await session.initiate(false)
+    try {
+      await session.initiate(false)
+    } catch (error) {
+      throw logFailure('loading', session, error)
+    }
     try {
       return await next()
     } finally {
-      await session.commit()
+      try {
+        await session.commit()
+      } catch (error) {
+        // eslint-disable-next-line no-unsafe-finally
+        throw logFailure('committing', session, error)
+      }
     }
   }
+}
+
+/**
+ * Log why loading or committing a session failed (store unavailable, cookie
+ * too large) by error codes only: messages can carry paths or keys with the id.
+ */
+function logFailure(phase: string, session: Session, error: unknown): unknown {
+  const { code, cause } = (error ?? {}) as { code?: unknown; cause?: { code?: unknown } }
+  const codes = [code, cause?.code].filter(Boolean).join(' caused by ')
+  debug('%s the session failed on the "%s" store: %s', phase, session.storeName, codes)
+  return error
 }

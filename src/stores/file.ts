@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { debugSecrets } from '../debug.js'
 import { METADATA_KEY } from '../session.js'
 import { isValidSessionId } from '../session_cookies.js'
 import { applyChanges, decodePayload, encodePayload } from '../payload.js'
@@ -96,6 +97,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     }
     const data = decodePayload(sessionId, contents)
     if (!data) {
+      debugSecrets('file store: deleting the undecodable file of session %s', sessionId)
       await rm(this.#pathOf(sessionId), { force: true })
     }
     return attachSnapshot(data, contents)
