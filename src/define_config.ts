@@ -142,6 +142,9 @@ function skipPredicate(skip: SessionConfigInput<any>['skip']) {
   if (typeof skip === 'function' || skip === undefined) {
     return skip
   }
+  if (Array.isArray(skip) && skip.length === 0) {
+    return undefined
+  }
   if (
     !Array.isArray(skip) ||
     skip.some((item) => typeof item !== 'string' || !item.startsWith('/'))

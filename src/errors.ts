@@ -117,3 +117,12 @@ export const E_SESSION_STORE_NEEDS_REQUEST = createError(
   'E_SESSION_STORE_NEEDS_REQUEST',
   500
 )
+
+/**
+ * A session key reaches a prototype (`__proto__`, `constructor`, `prototype`).
+ */
+export const E_SESSION_INVALID_KEY = createError<[string, string]>(
+  'Invalid session key "%s": "%s" is reserved because it reaches object prototypes. Rename the key',
+  'E_SESSION_INVALID_KEY',
+  500
+)

@@ -1,6 +1,32 @@
 import { ExceptionHandler, type HttpContext } from '@adonisjs/core/http'
 
-let registered = false
+/**
+ * The core's HTML rendering of a validation error, for requests without a
+ * writable session: one "field - message" line per error.
+ */
+function renderCoreHtml(error: any, ctx: HttpContext) {
+  const messages: { field: string; message: string }[] = error.messages ?? []
+  ctx.response
+    .status(error.status)
+    .type('html')
+    .send(messages.map((message) => `${message.field} - ${message.message}`).join('<br />'))
+}
+
+/**
+ * Flash the errors and input of a failed form, then redirect back.
+ */
+async function renderValidationErrorAsHTML(
+  this: ExceptionHandler,
+  error: any,
+  ctx: HttpContext
+): Promise<void> {
+  const session = ctx.session
+  if (!session?.initiated || session.readonly) {
+    return renderCoreHtml(error, ctx)
+  }
+  session.flashValidationErrors(error, !ctx.request.header('x-inertia'))
+  ctx.response.redirect('back', true)
+}
 
 /**
  * Make the core exception handler flash validation errors and the old input,
@@ -14,20 +40,7 @@ let registered = false
  * Requests with `X-Inertia` get the errors flashed but not the input.
  */
 export function registerValidationErrorHook() {
-  if (registered) {
-    return
+  if (ExceptionHandler.prototype.renderValidationErrorAsHTML !== renderValidationErrorAsHTML) {
+    ExceptionHandler.macro('renderValidationErrorAsHTML', renderValidationErrorAsHTML)
   }
-  registered = true
-  const renderAsHtml = ExceptionHandler.prototype.renderValidationErrorAsHTML
-  ExceptionHandler.macro(
-    'renderValidationErrorAsHTML',
-    async function (this: ExceptionHandler, error: any, ctx: HttpContext) {
-      const session = ctx.session
-      if (!session?.initiated || session.readonly) {
-        return renderAsHtml.call(this, error, ctx)
-      }
-      session.flashValidationErrors(error, !ctx.request.header('x-inertia'))
-      ctx.response.redirect('back', true)
-    }
-  )
 }

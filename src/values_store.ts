@@ -1,4 +1,4 @@
-import { E_SESSION_NOT_A_NUMBER } from './errors.js'
+import { E_SESSION_INVALID_KEY, E_SESSION_NOT_A_NUMBER } from './errors.js'
 import type { AllowedSessionValues, SessionData } from './types.js'
 
 /**
@@ -15,7 +15,7 @@ function toSegments(path: ValuesPath): string[] {
   const segments = Array.isArray(path) ? path.map(String) : String(path).split('.')
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) {
-      throw new TypeError(`Invalid session key "${segments.join('.')}": "${segment}" is reserved`)
+      throw new E_SESSION_INVALID_KEY([segments.join('.'), segment])
     }
   }
   return segments

@@ -7,7 +7,7 @@ import type { ApplicationService } from '@adonisjs/core/types'
 export function appKeyProvider(appKey: string) {
   return async () => ({
     default: class AppKeyProvider {
-      constructor(protected app: ApplicationService) {}
+      constructor(public app: ApplicationService) {}
 
       /** Replace the app key of the loaded config. */
       register() {
