@@ -1,6 +1,5 @@
 import type { ApplicationService } from '@adonisjs/core/types'
 import { METADATA_KEY } from './session.js'
-import { CookieStore } from './stores/cookie.js'
 import { E_INVALID_SESSION_TEST_SETUP } from './errors.js'
 import type { KeyRing } from './key_ring.js'
 import { SessionManager } from './session_manager.js'
@@ -154,7 +153,7 @@ export async function sessionManagerForTests(
   storeName: string = 'memory'
 ): Promise<SessionManager> {
   const manager = await app.container.make(SessionManager)
-  if (manager.use(storeName).store() instanceof CookieStore) {
+  if (!manager.use(storeName).worksOutsideHttp()) {
     throw new E_INVALID_SESSION_TEST_SETUP([
       `the "${storeName}" store keeps its data in the browser cookie, so a test cannot seed it. Leave the "store" option unset (memory) or name a server-side store`,
     ])

@@ -162,6 +162,11 @@ export class SessionManager {
     return typeof store?.tag === 'function' && typeof store.tagged === 'function'
   }
 
+  /** False for stores that only live in a request (cookie): they cannot be used from code. */
+  worksOutsideHttp(): boolean {
+    return this.#storeOutsideHttp() !== null
+  }
+
   /** The store outside HTTP, or null for stores that only live in a request (cookie). */
   #storeOutsideHttp(): (SessionStoreContract & SessionStoreCapabilities) | null {
     try {
