@@ -6,13 +6,16 @@
  *
  * Usage (by the parent): fork('bench/app.ts', [variant, store, fileLocation])
  */
+import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
+import { Session as InspectorSession } from 'node:inspector/promises'
 import type { AddressInfo } from 'node:net'
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import type { HttpContext } from '@adonisjs/core/http'
 import { defineConfig as defineRedisConfig } from '@adonisjs/redis'
 import { defineConfig, stores } from '../index.js'
-import { redisSettings } from './settings.js'
+import { profileOfOneKilobyte } from './fixtures.js'
+import { appRedisSettings } from './settings.js'
 import { RoundTripCounter } from './round_trip_counter.js'
 import type { ChildMessage, ParentMessage, StoreName, Variant } from './types.js'
 
@@ -33,22 +36,6 @@ const SESSION_OPTIONS = {
 }
 
 /**
- * A session value of about one kilobyte once encoded as JSON.
- */
-export function profileOfOneKilobyte() {
-  return {
-    name: 'Ada Lovelace',
-    email: 'ada@example.com',
-    roles: ['admin', 'editor', 'author'],
-    preferences: { theme: 'dark', language: 'en-GB', timezone: 'Europe/London' },
-    items: Array.from({ length: 16 }, (_, index) => ({
-      id: index + 1,
-      title: `Saved item number ${index + 1}`,
-    })),
-  }
-}
-
-/**
  * The session config of adonis-satchel for one store.
  */
 function satchelConfig(store: StoreName, fileLocation: string) {
@@ -58,7 +45,7 @@ function satchelConfig(store: StoreName, fileLocation: string) {
     file: { file: stores.file({ location: fileLocation }) },
     redis: { redis: stores.redis({ connection: 'main' }) },
   }
-  return defineConfig({ ...SESSION_OPTIONS, store, stores: entries[store] })
+  return defineConfig<Record<string, any>>({ ...SESSION_OPTIONS, store, stores: entries[store] })
 }
 
 /**
@@ -108,7 +95,10 @@ function registerRoutes(router: any, withSession: boolean) {
     return { ok: true }
   })
   router.get('/seed-1kb', ({ session }: HttpContext) => {
-    if (withSession) session.put({ visits: 1, profile: profileOfOneKilobyte() })
+    if (withSession) {
+      session.put('visits', 1)
+      session.put('profile', profileOfOneKilobyte())
+    }
     return { ok: true }
   })
 }
@@ -140,7 +130,7 @@ async function boot(variant: Variant, store: StoreName, fileLocation: string) {
         ...(session ? { session } : {}),
         redis: defineRedisConfig({
           connection: 'main',
-          connections: { main: { ...redisSettings(), connectionName: `bench-${variant}` } },
+          connections: { main: { ...appRedisSettings(), connectionName: `bench-${variant}` } },
         }),
       },
     })
@@ -191,12 +181,45 @@ function send(message: ChildMessage) {
   process.send!(message)
 }
 
+/**
+ * The V8 CPU profiler of this process, started and stopped by the parent so a
+ * profile covers the load only, not the boot.
+ */
+class CpuProfiler {
+  #session: InspectorSession | undefined
+
+  /** Start sampling. */
+  async start() {
+    this.#session = new InspectorSession()
+    this.#session.connect()
+    await this.#session.post('Profiler.enable')
+    await this.#session.post('Profiler.start')
+  }
+
+  /** Stop sampling and write the `.cpuprofile` file. */
+  async stop(path: string) {
+    const { profile } = await this.#session!.post('Profiler.stop')
+    await writeFile(path, JSON.stringify(profile))
+    this.#session!.disconnect()
+  }
+}
+
 const [variant, store, fileLocation] = process.argv.slice(2) as [Variant, StoreName, string]
 try {
   const running = await boot(variant, store, fileLocation)
+  const profiler = new CpuProfiler()
   process.on('message', async (message: ParentMessage) => {
     if (message.type === 'redis-stats') {
       send({ type: 'redis-stats', ...running.counter.stats() })
+    } else if (message.type === 'cpu-usage') {
+      const usage = process.cpuUsage()
+      send({ type: 'cpu-usage', microseconds: usage.user + usage.system })
+    } else if (message.type === 'profile-start') {
+      await profiler.start()
+      send({ type: 'profile-started' })
+    } else if (message.type === 'profile-stop') {
+      await profiler.stop(message.path)
+      send({ type: 'profile-written' })
     } else if (message.type === 'exit') {
       await running.close()
       process.exit(0)
@@ -204,6 +227,9 @@ try {
   })
   send({ type: 'ready', url: running.url })
 } catch (error) {
-  send({ type: 'failed', error: error instanceof Error ? (error.stack ?? error.message) : String(error) })
+  send({
+    type: 'failed',
+    error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+  })
   process.exit(1)
 }

@@ -1,6 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import type { ChildMessage, RedisTraffic, StoreName, Variant } from './types.js'
+import type { ChildMessage, ParentMessage, RedisTraffic, StoreName, Variant } from './types.js'
 
 /**
  * Milliseconds a benchmark app may take to boot.
@@ -15,8 +15,6 @@ export interface ChildAppOptions {
   store: StoreName
   /** Folder of the file store's sessions. */
   fileLocation: string
-  /** Write a V8 CPU profile into this folder when the app exits. */
-  cpuProfileDirectory?: string
 }
 
 /**
@@ -43,9 +41,6 @@ export class ChildApp {
   /** Fork the app and wait until it listens. */
   static async start(options: ChildAppOptions): Promise<ChildApp> {
     const execArgv = ['--import=ts-node-maintained/register/esm']
-    if (options.cpuProfileDirectory) {
-      execArgv.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDirectory}`)
-    }
     const child = fork(
       fileURLToPath(new URL('./app.ts', import.meta.url)),
       [options.variant, options.store, options.fileLocation],
@@ -61,7 +56,12 @@ export class ChildApp {
           clearTimeout(timer)
           child.off('message', onMessage)
           if (message.type === 'ready') resolve(message.url)
-          else reject(new Error(`The ${options.variant} app (${options.store}) failed to boot:\n${message.error}`))
+          else
+            reject(
+              new Error(
+                `The ${options.variant} app (${options.store}) failed to boot:\n${message.error}`
+              )
+            )
         }
       })
       child.once('exit', (code) => {
@@ -72,21 +72,52 @@ export class ChildApp {
     return new ChildApp(child, url, options)
   }
 
-  /** The Redis traffic the app sent so far. */
-  redisTraffic(): Promise<RedisTraffic> {
+  /** The process id of the app. */
+  get pid(): number | undefined {
+    return this.#process.pid
+  }
+
+  /** Send a message and wait for the app's answer of the given type. */
+  #ask<T extends ChildMessage['type']>(
+    message: ParentMessage,
+    answer: T
+  ): Promise<Extract<ChildMessage, { type: T }>> {
     return new Promise((resolve) => {
-      this.#process.on('message', function onMessage(this: ChildProcess, message: ChildMessage) {
-        if (message.type === 'redis-stats') {
+      this.#process.on('message', function onMessage(this: ChildProcess, reply: ChildMessage) {
+        if (reply.type === answer) {
           this.off('message', onMessage)
-          const { type: _type, ...traffic } = message
-          resolve(traffic)
+          resolve(reply as Extract<ChildMessage, { type: T }>)
         }
       })
-      this.#process.send({ type: 'redis-stats' })
+      this.#process.send(message)
     })
   }
 
-  /** Ask the app to close and exit (so a CPU profile gets written), then wait. */
+  /** The Redis traffic the app sent so far. */
+  async redisTraffic(): Promise<RedisTraffic> {
+    const { writes, roundTrips, localPort } = await this.#ask(
+      { type: 'redis-stats' },
+      'redis-stats'
+    )
+    return { writes, roundTrips, localPort }
+  }
+
+  /** CPU time (user + system, microseconds) the app process used so far. */
+  async cpuTime(): Promise<number> {
+    return (await this.#ask({ type: 'cpu-usage' }, 'cpu-usage')).microseconds
+  }
+
+  /** Start the app's CPU profiler. */
+  async startProfiling(): Promise<void> {
+    await this.#ask({ type: 'profile-start' }, 'profile-started')
+  }
+
+  /** Stop the app's CPU profiler and write the `.cpuprofile` to `path`. */
+  async stopProfiling(path: string): Promise<void> {
+    await this.#ask({ type: 'profile-stop', path }, 'profile-written')
+  }
+
+  /** Ask the app to close and exit, then wait. */
   async stop(): Promise<void> {
     if (this.#process.exitCode === null && this.#process.connected) {
       this.#process.send({ type: 'exit' })

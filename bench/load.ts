@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
  * The part of autocannon's result the benchmark reads.
  */
 interface AutocannonResult {
-  totalCompletedRequests: number
+  requests: { total: number }
   duration: number
   errors: number
   timeouts: number
@@ -54,8 +54,8 @@ export async function load(
     },
   })
   return {
-    requestsPerSecond: result.totalCompletedRequests / result.duration,
-    requests: result.totalCompletedRequests,
+    requestsPerSecond: result.requests.total / result.duration,
+    requests: result.requests.total,
     latencyP50: result.latency.p50,
     latencyP99: result.latency.p99,
     failures: result.errors + result.timeouts + result.non2xx,

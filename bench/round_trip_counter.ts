@@ -14,7 +14,11 @@ export class RoundTripCounter {
   #socket: Socket | null = null
 
   /** Follow an ioredis client, including the sockets of later reconnections. */
-  attach(client: { stream?: Socket; status: string; on(event: string, listener: () => void): void }) {
+  attach(client: {
+    stream?: Socket
+    status: string
+    on(event: string, listener: () => void): void
+  }) {
     const watch = () => {
       if (client.stream && client.stream !== this.#socket) {
         this.#watch(client.stream)

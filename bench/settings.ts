@@ -10,3 +10,15 @@ export function redisSettings() {
     db: Number(process.env.BENCH_REDIS_DB ?? 13),
   }
 }
+
+/**
+ * The ioredis options of the apps' connection: the defaults of a new app, or
+ * with `BENCH_REDIS_AUTO_PIPELINING=1`, ioredis' auto-pipelining (commands of
+ * concurrent requests sent in one socket write).
+ */
+export function appRedisSettings() {
+  return {
+    ...redisSettings(),
+    enableAutoPipelining: process.env.BENCH_REDIS_AUTO_PIPELINING === '1',
+  }
+}

@@ -29,8 +29,16 @@ export type ChildMessage =
   | { type: 'ready'; url: string }
   | { type: 'failed'; error: string }
   | ({ type: 'redis-stats' } & RedisTraffic)
+  | { type: 'cpu-usage'; microseconds: number }
+  | { type: 'profile-started' }
+  | { type: 'profile-written' }
 
 /**
  * Messages the parent sends to a benchmark app.
  */
-export type ParentMessage = { type: 'redis-stats' } | { type: 'exit' }
+export type ParentMessage =
+  | { type: 'redis-stats' }
+  | { type: 'cpu-usage' }
+  | { type: 'profile-start' }
+  | { type: 'profile-stop'; path: string }
+  | { type: 'exit' }

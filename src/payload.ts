@@ -1,6 +1,18 @@
 import type { SessionData } from './types.js'
 
-const POLLUTING_KEY = /"(?:__proto__|constructor|prototype)"\s*:/
+/**
+ * True when a JSON text may hold a key that reaches a prototype, written
+ * plainly or with unicode escapes. Plain substring checks: far cheaper than a
+ * reviver on every parse, which only the rare texts that match pay for.
+ */
+function mayHoldPollutingKey(text: string): boolean {
+  return (
+    text.includes('__proto__') ||
+    text.includes('constructor') ||
+    text.includes('prototype') ||
+    text.includes('\\u')
+  )
+}
 
 /**
  * Drop keys that could reach a prototype when the value is merged later.
@@ -18,7 +30,7 @@ function dropPollutingKeys(key: string, value: unknown) {
  */
 export function parseJson(text: string): unknown {
   try {
-    return POLLUTING_KEY.test(text) ? JSON.parse(text, dropPollutingKeys) : JSON.parse(text)
+    return mayHoldPollutingKey(text) ? JSON.parse(text, dropPollutingKeys) : JSON.parse(text)
   } catch {
     return null
   }

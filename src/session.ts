@@ -196,7 +196,7 @@ export class Session extends Macroable {
       this.#signedCookieValue = cookie.stale ? undefined : cookie.raw
       data = await this.#store.read(cookie.id)
     }
-    const ended = data && (await this.#endReason(data))
+    const ended = data && this.#mayEnd() ? await this.#endReason(data) : undefined
     if (ended) {
       debugSecrets(`session %s ${ended}, starting a new one`, cookie!.id)
       if (!readonly) {
@@ -221,16 +221,24 @@ export class Session extends Macroable {
 
   /** Split stored data into values, metadata and the previous request's flash. */
   #load(data: SessionData | null) {
-    const values: SessionData = data ? { ...data } : {}
-    const metadata = values[METADATA_KEY] as SessionMetadata | undefined
-    if (metadata && typeof metadata === 'object') {
-      this.#metadata = metadata
+    const values: SessionData = {}
+    let flash: unknown
+    for (const key in data) {
+      if (!Object.hasOwn(data, key)) continue
+      if (key === METADATA_KEY) {
+        const metadata = data[key]
+        if (metadata && typeof metadata === 'object') {
+          this.#metadata = metadata as SessionMetadata
+        }
+      } else if (key === this.flashKey) {
+        flash = data[key]
+      } else {
+        values[key] = data[key]
+      }
     }
-    delete values[METADATA_KEY]
-    const flash = values[this.flashKey]
     this.#valuesStore = new ValuesStore(values)
     if (flash !== undefined) {
-      this.#valuesStore.unset([this.flashKey])
+      this.#valuesStore.markChanged(this.flashKey)
     }
     this.#flashMessages = new ValuesStore(
       flash && typeof flash === 'object' ? (flash as SessionData) : null
@@ -250,6 +258,11 @@ export class Session extends Macroable {
       flashMessages: new ReadOnlyValuesStore(flashMessages.all()),
       old: (key: string, defaultValue?: any) => flashMessages.get(key, defaultValue),
     })
+  }
+
+  /** True when the config can end a stored session early (maxLifetime, revocation). */
+  #mayEnd(): boolean {
+    return !!this.config.maxLifetimeInSeconds || !!this.config.cookieRevocation
   }
 
   /**

@@ -99,6 +99,11 @@ function attributes(options: Partial<CookieOptions>, maxAge: number | undefined)
 }
 
 /**
+ * How many verified id cookies `SessionCookies` remembers.
+ */
+const VERIFIED_IDS_LIMIT = 10_000
+
+/**
  * Reads and writes the session cookies: the signed id cookie and, for the cookie
  * store, encrypted data cookies. Attributes are computed once at boot, so a
  * Set-Cookie costs one string concatenation.
@@ -106,6 +111,12 @@ function attributes(options: Partial<CookieOptions>, maxAge: number | undefined)
 export class SessionCookies {
   #cookieName: string
   #keyRing: KeyRing
+  /**
+   * Id cookies verified recently (raw value → id). Verification is a pure
+   * function of the value and the keys, so a hit skips the HMAC and the JSON
+   * parse of a returning visitor's cookie. Bounded: cleared when full.
+   */
+  #verifiedIds = new Map<string, { id: string; stale: boolean }>()
   #persistentSuffix: string
   #clearSuffix: string
 
@@ -140,11 +151,19 @@ export class SessionCookies {
       debugSecrets(`ignoring session cookie %s: ${raw.length} bytes is too long`, raw)
       return null
     }
+    const known = this.#verifiedIds.get(raw)
+    if (known) {
+      return { id: known.id, raw, stale: known.stale }
+    }
     const verified = this.#keyRing.unsign<string>(raw, this.#cookieName)
     if (!verified || !isValidSessionId(verified.value)) {
       debugSecrets('ignoring session cookie %s: not signed by a known key or not an id', raw)
       return null
     }
+    if (this.#verifiedIds.size >= VERIFIED_IDS_LIMIT) {
+      this.#verifiedIds.clear()
+    }
+    this.#verifiedIds.set(raw, { id: verified.value, stale: verified.stale })
     return { id: verified.value, raw, stale: verified.stale }
   }
 

@@ -58,6 +58,16 @@ test.group('payload | encoding', () => {
     assert.isFalse(Object.hasOwn(data, '__proto__'))
   })
 
+  test('drop __proto__ keys written with unicode escapes too', ({ assert }) => {
+    const payload =
+      '{"message":{"\\u005f_proto__":{"polluted":true},"\\u0063onstructor":1,"kept":"\\u00e9"},"purpose":"abcdefghijklmnop"}'
+    const data = decodePayload('abcdefghijklmnop', payload)!
+    assert.deepEqual(data, { kept: 'é' })
+    assert.isFalse(Object.hasOwn(data, '__proto__'))
+    const merged = applyChanges(data, { set: { other: 1 }, unset: [], cleared: false })
+    assert.strictEqual(Object.getPrototypeOf(merged), Object.prototype)
+  })
+
   test('parse JSON without throwing', ({ assert }) => {
     assert.isNull(parseJson('{oops'))
     assert.deepEqual(parseJson('{"a":[1]}'), { a: [1] })
