@@ -291,7 +291,7 @@ function memoryFactory(): SessionStoreFactory {
     }
     return store
   }
-  return Object.assign(factory, { shared: true })
+  return Object.assign(factory, { shared: true, inProcess: true })
 }
 
 /**
@@ -303,7 +303,9 @@ export const stores = {
   cookie: (): ConfigProvider<SessionStoreFactory> =>
     configProvider.create(async () => {
       const { CookieStore } = await import('./stores/cookie.js')
-      return (ctx, config) => new CookieStore(ctx, config.sessionCookies!, config.ageInSeconds)
+      const factory: SessionStoreFactory = (ctx, config) =>
+        new CookieStore(ctx, config.sessionCookies!, config.ageInSeconds)
+      return Object.assign(factory, { inProcess: true })
     }),
 
   /** Sessions in the process memory: tests and development. */

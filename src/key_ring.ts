@@ -2,6 +2,8 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createSecretKey,
+  type KeyObject,
   createHmac,
   randomBytes,
   timingSafeEqual,
@@ -13,6 +15,8 @@ import { parseJson } from './payload.js'
  */
 interface DerivedKey {
   cryptoKey: Buffer
+  /** The same key as a KeyObject: HMACs with it skip re-importing the key. */
+  hmacKey: KeyObject
 }
 
 /**
@@ -27,6 +31,12 @@ export interface VerifiedValue<T> {
 }
 
 /**
+ * How many decrypted values a KeyRing remembers (cookie-store data cookies of
+ * returning visitors). Each holds at most a 4 KB cookie's plain text.
+ */
+const OPENED_VALUES_LIMIT = 2000
+
+/**
  * The signed message format of AdonisJS: `{ message, purpose, expiryDate? }`.
  */
 interface SignedMessage {
@@ -35,7 +45,7 @@ interface SignedMessage {
   expiryDate?: string
 }
 
-function hmac(key: Buffer, value: string): string {
+function hmac(key: KeyObject, value: string): string {
   return createHmac('sha256', key).update(value).digest('base64url')
 }
 
@@ -74,17 +84,20 @@ function unwrap(decoded: string, purpose: string): { message: unknown; expiresAt
  */
 export class KeyRing {
   #keys: DerivedKey[]
+  /** Recently decrypted values (sealed → plain text), bounded. */
+  #opened = new Map<string, { plain: string; keyIndex: number }>()
 
   constructor(secrets: string[]) {
-    this.#keys = secrets.map((secret) => ({
-      cryptoKey: createHash('sha256').update(secret).digest(),
-    }))
+    this.#keys = secrets.map((secret) => {
+      const cryptoKey = createHash('sha256').update(secret).digest()
+      return { cryptoKey, hmacKey: createSecretKey(cryptoKey) }
+    })
   }
 
   /** Sign a value for a purpose: `s:<payload>.<hmac>`. */
   sign(value: unknown, purpose: string): string {
     const encoded = Buffer.from(JSON.stringify({ message: value, purpose })).toString('base64url')
-    return `s:${encoded}.${hmac(this.#keys[0].cryptoKey, encoded)}`
+    return `s:${encoded}.${hmac(this.#keys[0].hmacKey, encoded)}`
   }
 
   /** Verify a signed value; null when it is not signed by any known key. */
@@ -97,7 +110,7 @@ export class KeyRing {
       return null
     }
     const [encoded, signature] = parts
-    const index = this.#keys.findIndex((key) => safeEqual(hmac(key.cryptoKey, encoded), signature))
+    const index = this.#keys.findIndex((key) => safeEqual(hmac(key.hmacKey, encoded), signature))
     if (index === -1) {
       return null
     }
@@ -110,17 +123,37 @@ export class KeyRing {
    * optionally with an expiry date sealed inside: `e:<cipher>.<iv>.<hmac>`.
    */
   encrypt(value: unknown, purpose: string, expiresAt?: Date): string {
-    const { cryptoKey } = this.#keys[0]
+    const { cryptoKey, hmacKey } = this.#keys[0]
     const iv = randomBytes(12).toString('base64url')
     const cipher = createCipheriv('aes-256-cbc', cryptoKey, iv)
     const plain = JSON.stringify({ message: value, purpose, expiryDate: expiresAt })
     const encrypted = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
     const body = `${encrypted.toString('base64url')}.${Buffer.from(iv).toString('base64url')}`
-    return `e:${body}.${hmac(cryptoKey, body)}`
+    return `e:${body}.${hmac(hmacKey, body)}`
   }
 
-  /** Decrypt a value; null when tampered, expired, for another purpose or by an unknown key. */
+  /**
+   * Decrypt a value; null when tampered, expired, for another purpose or by an
+   * unknown key. Purpose and expiry are checked on every call; the HMAC and the
+   * decryption of a value seen recently are not repeated.
+   */
   decrypt<T = unknown>(sealed: string, purpose: string): VerifiedValue<T> | null {
+    const opened = this.#opened.get(sealed) ?? this.#open(sealed)
+    if (!opened) {
+      return null
+    }
+    const unwrapped = unwrap(opened.plain, purpose)
+    return (
+      unwrapped && {
+        value: unwrapped.message as T,
+        stale: opened.keyIndex !== 0,
+        expiresAt: unwrapped.expiresAt,
+      }
+    )
+  }
+
+  /** Verify and decrypt a sealed value, remembering the plain text. */
+  #open(sealed: string): { plain: string; keyIndex: number } | null {
     if (typeof sealed !== 'string' || !sealed.startsWith('e:')) {
       return null
     }
@@ -129,24 +162,22 @@ export class KeyRing {
       return null
     }
     const body = `${parts[0]}.${parts[1]}`
-    const index = this.#keys.findIndex((key) => safeEqual(hmac(key.cryptoKey, body), parts[2]))
-    if (index === -1) {
+    const keyIndex = this.#keys.findIndex((key) => safeEqual(hmac(key.hmacKey, body), parts[2]))
+    if (keyIndex === -1) {
       return null
     }
     try {
       const iv = Buffer.from(parts[1], 'base64url')
-      const decipher = createDecipheriv('aes-256-cbc', this.#keys[index].cryptoKey, iv)
+      const decipher = createDecipheriv('aes-256-cbc', this.#keys[keyIndex].cryptoKey, iv)
       const plain =
         decipher.update(Buffer.from(parts[0], 'base64url')).toString('utf8') +
         decipher.final('utf8')
-      const unwrapped = unwrap(plain, purpose)
-      return (
-        unwrapped && {
-          value: unwrapped.message as T,
-          stale: index !== 0,
-          expiresAt: unwrapped.expiresAt,
-        }
-      )
+      if (this.#opened.size >= OPENED_VALUES_LIMIT) {
+        this.#opened.clear()
+      }
+      const opened = { plain, keyIndex }
+      this.#opened.set(sealed, opened)
+      return opened
     } catch {
       return null
     }

@@ -10,6 +10,7 @@ import type {
   SessionData,
   SessionMetadata,
   SessionStoreCapabilities,
+  SessionStoreFactory,
   SessionStoreContract,
   SessionStoreWithTaggingContract,
   TaggedSession,
@@ -111,13 +112,15 @@ export class SessionManager {
     if (cached) {
       return cached
     }
-    const factory = this.config.stores[this.#storeName]
-    const store = guardStore(
-      this.#storeName,
-      factory(ctx as HttpContext, this.config),
-      this.config.storeTimeout
-    )
-    if ((factory as { shared?: boolean }).shared) {
+    const factory = this.config.stores[this.#storeName] as SessionStoreFactory & {
+      shared?: boolean
+      inProcess?: boolean
+    }
+    const created = factory(ctx as HttpContext, this.config)
+    const store = factory.inProcess
+      ? created
+      : guardStore(this.#storeName, created, this.config.storeTimeout)
+    if (factory.shared) {
       this.#cache.set(this.#storeName, store)
     }
     return store

@@ -83,7 +83,7 @@ test.group('SessionManager | stores and sessions', () => {
     cleanup(close)
     const memory = manager.use('memory')
     assert.equal(memory.storeName, 'memory')
-    assert.instanceOf(Object.getPrototypeOf(memory.store()), MemoryStore)
+    assert.instanceOf(memory.store(), MemoryStore)
     await memory.store().write('abcdefghijklmnopqrstuvwx', { via: 'memory' })
     assert.deepEqual(await memory.read('abcdefghijklmnopqrstuvwx'), { via: 'memory' })
     assert.isNull(await manager.read('abcdefghijklmnopqrstuvwx'))

@@ -129,17 +129,22 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     await this.#exclusive(sessionId, () => rm(this.#pathOf(sessionId), { force: true }))
   }
 
-  /** Extend the expiry by bumping the file's mtime (data untouched); never revives an expired file. */
+  /**
+   * Extend the expiry by bumping the file's mtime (data untouched); never revives
+   * an expired file, and skips the write when the mtime is only a moment old.
+   */
   async touch(sessionId: string): Promise<void> {
     const path = this.#pathOf(sessionId)
     try {
       const stats = await stat(path)
-      if (stats.mtimeMs + this.#ageMs <= Date.now()) {
+      const now = Date.now()
+      if (stats.mtimeMs + this.#ageMs <= now) {
         await rm(path, { force: true })
         return
       }
-      const now = new Date()
-      await utimes(path, now, now)
+      if (now - stats.mtimeMs >= Math.min(1000, this.#ageMs / 10)) {
+        await utimes(path, new Date(now), new Date(now))
+      }
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
         throw error
