@@ -317,8 +317,8 @@ test.group('security | stores', () => {
     const id = generateSessionId()
     const payloads = ['a', 'b'].map((letter) => ({ blob: letter.repeat(256 * 1024) }))
     await store.write(id, payloads[0])
-    const reads: Promise<unknown>[] = []
-    const writes: Promise<void>[] = []
+    const reads: unknown[] = []
+    const writes: unknown[] = []
     for (let round = 0; round < 100; round++) {
       writes.push(store.write(id, payloads[round % 2]))
       reads.push(store.read(id))
