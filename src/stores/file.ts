@@ -133,7 +133,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
 
   /**
    * Extend the expiry by bumping the file's mtime (data untouched); never revives
-   * an expired file, and skips the write when the mtime is only a moment old.
+   * an expired file.
    */
   touch(sessionId: string): void {
     const path = this.#pathOf(sessionId)
@@ -146,9 +146,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
       rmSync(path, { force: true })
       return
     }
-    if (now - stats.mtimeMs >= Math.min(1000, this.#ageMs / 10)) {
-      utimesSync(path, new Date(now), new Date(now))
-    }
+    utimesSync(path, new Date(now), new Date(now))
   }
 
   /**
