@@ -34,6 +34,8 @@ function readAppKey(app: ApplicationService): string {
  * and the validation-error hook of the exception handler.
  */
 export default class SessionProvider {
+  #manager: SessionManager | undefined
+
   constructor(protected app: ApplicationService) {}
 
   /** Bind the manager and the middleware. */
@@ -64,12 +66,17 @@ export default class SessionProvider {
    * the intended-URL redirect macros.
    */
   async boot() {
-    await this.app.container.make('session.manager')
+    this.#manager = await this.app.container.make('session.manager')
     await this.#registerEdgePlugin()
     const { registerValidationErrorHook } = await import('../src/validation_errors.js')
     registerValidationErrorHook()
     const { registerRedirectMacros } = await import('../src/redirect_macros.js')
     registerRedirectMacros()
+  }
+
+  /** Close what the stores opened themselves (e.g. a DynamoDB client made from clientConfig). */
+  async shutdown() {
+    await this.#manager?.close()
   }
 
   async #registerEdgePlugin() {

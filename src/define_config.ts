@@ -367,6 +367,7 @@ export const stores = {
             tableName: config.tableName,
             keyAttribute: config.keyAttribute,
             userIndexName: config.userIndexName,
+            ownsClient: !('client' in config),
           })
       )
     })

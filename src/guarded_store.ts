@@ -12,6 +12,7 @@ const GUARDED_METHODS = [
   'untag',
   'tagged',
   'prune',
+  'close',
 ] as const
 
 function isSessionError(error: unknown): boolean {

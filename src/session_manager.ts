@@ -228,6 +228,13 @@ export class SessionManager {
     return ended
   }
 
+  /** Let every store this manager created release what it opened (app shutdown). */
+  async close(): Promise<void> {
+    for (const store of this.#cache.values()) {
+      await (store as SessionStoreCapabilities).close?.()
+    }
+  }
+
   /** Delete expired sessions where the store can (file, database, dynamodb, memory). */
   async prune(): Promise<number | null> {
     const store = this.#storeOutsideHttp()

@@ -114,6 +114,8 @@ export interface SessionStoreCapabilities {
   readonly touchesOnRead?: boolean
   /** The store can delete expired entries in bulk (`node ace session:prune`). */
   prune?(): Promise<number> | number
+  /** Release what the store opened itself (called when the app shuts down). */
+  close?(): Promise<void> | void
 }
 
 /**

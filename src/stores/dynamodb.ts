@@ -35,6 +35,8 @@ export interface DynamoDBStoreOptions {
    * projection. Without it, `tagged()` scans the whole table.
    */
   userIndexName?: string
+  /** The store created the client (from `clientConfig`), so `close()` destroys it. */
+  ownsClient?: boolean
 }
 
 /**
@@ -99,12 +101,22 @@ export class DynamoDBStore
   #ageMs: number
   #pendingMerges = new Map<string, PendingMerge[]>()
 
+  #ownsClient: boolean
+
   constructor(client: DynamoDBClient, ageInSeconds: number, options: DynamoDBStoreOptions = {}) {
     this.#client = client
     this.#tableName = options.tableName ?? 'Session'
     this.#keyAttribute = options.keyAttribute ?? 'key'
     this.#userIndexName = options.userIndexName
     this.#ageMs = ageInSeconds * 1000
+    this.#ownsClient = options.ownsClient ?? false
+  }
+
+  /** Destroy the client when the store created it; a client the app passed is left alone. */
+  close(): void {
+    if (this.#ownsClient) {
+      this.#client.destroy()
+    }
   }
 
   #key(sessionId: string): Item {

@@ -440,3 +440,24 @@ test.group('DynamoDBStore', () => {
     assert.isBelow(Date.now() - started, 3000)
   })
 })
+
+test.group('DynamoDBStore | shutdown', () => {
+  /** A real client that records whether it was destroyed. */
+  class RecordingClient extends DynamoDBClient {
+    destroyed = false
+
+    destroy() {
+      this.destroyed = true
+      super.destroy()
+    }
+  }
+
+  test('destroy a client the store created, never one the app passed', ({ assert }) => {
+    const created = new RecordingClient({ region: 'local' })
+    const passed = new RecordingClient({ region: 'local' })
+    new DynamoDBStore(created, 60, { ownsClient: true }).close()
+    new DynamoDBStore(passed, 60).close()
+    assert.isTrue(created.destroyed)
+    assert.isFalse(passed.destroyed)
+  })
+})
