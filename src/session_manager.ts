@@ -1,5 +1,6 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
+import debug from './debug.js'
 import { KeyRing } from './key_ring.js'
 import { guardStore } from './guarded_store.js'
 import { METADATA_KEY, Session } from './session.js'
@@ -228,10 +229,17 @@ export class SessionManager {
     return ended
   }
 
-  /** Let every store this manager created release what it opened (app shutdown). */
+  /**
+   * Let every store this manager shares release what it opened (app shutdown).
+   * A store that fails to close is logged and skipped: shutdown goes on.
+   */
   async close(): Promise<void> {
-    for (const store of this.#cache.values()) {
-      await (store as SessionStoreCapabilities).close?.()
+    for (const [name, store] of this.#cache) {
+      try {
+        await (store as SessionStoreCapabilities).close?.()
+      } catch (error) {
+        debug('closing the "%s" session store failed: %s', name, (error as Error).message)
+      }
     }
   }
 

@@ -222,8 +222,12 @@ class CookieFuzzer {
     const target = random.int(0, session.cookies.length - 1)
     return session.cookies
       .map(([name, value], index) => {
-        let decoded = decodeURIComponent(value)
-        if (index === target) {
+        const original = decodeURIComponent(value)
+        let decoded = original
+        // Two flips at one position can put the original character back: flip
+        // again until the value differs, or the "mutated" cookie is the real one
+        // and rightly opens its session.
+        while (index === target && decoded === original) {
           for (let flips = random.int(1, 3); flips > 0; flips--) {
             const position = random.int(0, decoded.length - 1)
             let replacement = decoded[position]
