@@ -34,15 +34,26 @@ export interface TestApp {
 }
 
 /**
- * Boot a real AdonisJS app with adonis-satchel and serve it on loopback.
+ * The session package an app boots with: its provider and router middleware.
  */
-export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+export interface SessionPackage {
+  provider: () => Promise<any>
+  middleware: () => Promise<any>
+}
+
+/**
+ * Boot a real AdonisJS app with a session package and serve it on loopback.
+ */
+export async function serveApp(
+  sessionPackage: SessionPackage,
+  options: TestAppOptions
+): Promise<Omit<TestApp, 'manager'>> {
   const ignitor = new IgnitorFactory()
     .merge({
       rcFileContents: {
         providers: [
           ...(options.appKey ? [appKeyProvider(options.appKey)] : []),
-          () => import('../providers/session_provider.js'),
+          sessionPackage.provider,
           ...(options.providers ?? []),
         ],
       },
@@ -59,7 +70,7 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
   const server = await app.container.make('server')
   const router = await app.container.make('router')
   server.use([() => import('@adonisjs/core/bodyparser_middleware')])
-  router.use([() => import('../src/session_middleware.js')])
+  router.use([sessionPackage.middleware])
   await options.routes?.(router, app)
   await app.start(async () => {})
   await server.boot()
@@ -72,12 +83,25 @@ export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
     app,
     server: httpServer,
     url: `http://127.0.0.1:${port}`,
-    manager: await app.container.make('session.manager'),
     async close() {
       await new Promise<void>((resolve) => httpServer.close(() => resolve()))
       await app.terminate()
     },
   }
+}
+
+/**
+ * Boot a real AdonisJS app with adonis-satchel and serve it on loopback.
+ */
+export async function createTestApp(options: TestAppOptions): Promise<TestApp> {
+  const served = await serveApp(
+    {
+      provider: () => import('../providers/session_provider.js'),
+      middleware: () => import('../src/session_middleware.js'),
+    },
+    options
+  )
+  return { ...served, manager: await served.app.container.make('session.manager') }
 }
 
 /**
