@@ -560,7 +560,11 @@ export interface RawResponse {
   body: string
 }
 
-const rawAgent = new Agent({ keepAlive: true, maxSockets: 16 })
+/**
+ * Keep-alive, but idle sockets are dropped after 1 s, well before the server's
+ * 5 s keep-alive timeout: reusing a socket the server is closing gives ECONNRESET.
+ */
+const rawAgent = new Agent({ keepAlive: true, maxSockets: 16, timeout: 1000 })
 
 /**
  * A GET with headers sent as raw bytes (latin1 strings): for cookies fetch
