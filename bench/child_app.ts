@@ -38,9 +38,10 @@ export class ChildApp {
     this.#exited = new Promise((resolve) => child.once('exit', () => resolve()))
   }
 
-  /** Fork the app and wait until it listens. */
+  /** Fork the app and wait until it listens; `BENCH_APP_FLAGS` adds Node.js flags (e.g. --trace-gc). */
   static async start(options: ChildAppOptions): Promise<ChildApp> {
-    const execArgv = ['--import=ts-node-maintained/register/esm']
+    const extraFlags = process.env.BENCH_APP_FLAGS?.split(' ').filter(Boolean) ?? []
+    const execArgv = ['--import=ts-node-maintained/register/esm', ...extraFlags]
     const child = fork(
       fileURLToPath(new URL('./app.ts', import.meta.url)),
       [options.variant, options.store, options.fileLocation],

@@ -296,6 +296,9 @@ function runMemoryCheck(sessions: number): Promise<MemoryCheckResult> {
 
 /**
  * Open the sessions every app needs: one per connection and seeding route.
+ * Each cell opens its own: autocannon replays the same Cookie header and never
+ * takes the cookie a response re-issues, so a session older than a minute would
+ * be re-sealed on every request, where a browser would have kept the new cookie.
  */
 async function seedAll(apps: StoreApps, options: BenchOptions) {
   const cookies: Record<string, Record<string, string[]>> = {}
@@ -308,6 +311,15 @@ async function seedAll(apps: StoreApps, options: BenchOptions) {
     }
   }
   return cookies
+}
+
+/**
+ * The session ids inside the cookies `seedAll` returned.
+ */
+function sessionIdsIn(cookies: Record<string, Record<string, string[]>>): string[] {
+  return Object.values(cookies)
+    .flatMap((jar) => Object.values(jar).flat())
+    .map((cookie) => sessionIdOf(cookie, COOKIE_NAME)!)
 }
 
 /**
@@ -356,18 +368,14 @@ async function bench(options: BenchOptions) {
       await warmUp(apps.get(store)!, cookies.get(store)!, options, store === stores[0])
     }
     if (cookies.has('redis')) {
-      for (const jar of Object.values(cookies.get('redis')!)) {
-        redisSessionIds.push(
-          ...Object.values(jar)
-            .flat()
-            .map((cookie) => sessionIdOf(cookie, COOKIE_NAME)!)
-        )
-      }
+      redisSessionIds.push(...sessionIdsIn(cookies.get('redis')!))
     }
     await memoryCheck
     for (const store of stores) {
       for (const route of ROUTES) {
-        const cell = await measureCell(store, route, apps.get(store)!, cookies.get(store)!, options)
+        const fresh = await seedAll(apps.get(store)!, options)
+        if (store === 'redis') redisSessionIds.push(...sessionIdsIn(fresh))
+        const cell = await measureCell(store, route, apps.get(store)!, fresh, options)
         cells.push(cell)
         console.log(
           `${store.padEnd(6)} ${route.name.padEnd(18)} floor ${rateText(cell.medianRequestsPerSecond.floor).padStart(7)}  official ${rateText(cell.medianRequestsPerSecond.official).padStart(7)}  satchel ${rateText(cell.medianRequestsPerSecond.satchel).padStart(7)}  satchel÷official ${ratioText(cell.satchelOverOfficial)}${cell.failedRequests ? `  !!! ${cell.failedRequests} failed requests` : ''}`

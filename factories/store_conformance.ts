@@ -184,6 +184,26 @@ export function storeConformanceSuite<Store extends SessionStoreContract>(
         assert.isNull(await store.read(id))
       })
 
+      test('store the whole data of a merge based on what is stored now', async ({ assert }) => {
+        const store = (await storeFor()) as unknown as SessionStoreWithMergeContract
+        const id = newSessionId()
+        await store.write(id, { a: 1, b: 2 })
+        const snapshot = snapshotOf(await store.read(id))
+        const data = { a: 1, c: 3 }
+        await store.merge(id, changes({ set: { c: 3 }, unset: ['b'], data }), snapshot)
+        assert.deepEqual(await store.read(id), { a: 1, c: 3 })
+      })
+
+      test('apply only the changes when another write came after the read', async ({ assert }) => {
+        const store = (await storeFor()) as unknown as SessionStoreWithMergeContract
+        const id = newSessionId()
+        await store.write(id, { a: 1 })
+        const snapshot = snapshotOf(await store.read(id))
+        await store.write(id, { a: 1, theirs: 2 })
+        await store.merge(id, changes({ set: { ours: 3 }, data: { a: 1, ours: 3 } }), snapshot)
+        assert.deepEqual(await store.read(id), { a: 1, theirs: 2, ours: 3 })
+      })
+
       test('keep every change of 20 parallel merges of different keys', async ({ assert }) => {
         const store = (await storeFor()) as unknown as SessionStoreWithMergeContract
         const id = newSessionId()
@@ -191,7 +211,14 @@ export function storeConformanceSuite<Store extends SessionStoreContract>(
         const snapshot = await store.read(id)
         await Promise.all(
           Array.from({ length: 20 }, (_, index) =>
-            store.merge(id, changes({ set: { [`key${index}`]: index } }), snapshotOf(snapshot))
+            store.merge(
+              id,
+              changes({
+                set: { [`key${index}`]: index },
+                data: { base: true, [`key${index}`]: index },
+              }),
+              snapshotOf(snapshot)
+            )
           )
         )
         const expected: Record<string, unknown> = { base: true }

@@ -5,10 +5,10 @@ import {
   createSecretKey,
   type KeyObject,
   createHmac,
-  randomBytes,
   timingSafeEqual,
 } from 'node:crypto'
 import { parseJson } from './payload.js'
+import { randomBase64Url } from './random_text.js'
 
 /**
  * One secret with the keys AdonisJS derives from it, computed once.
@@ -94,9 +94,15 @@ export class KeyRing {
     })
   }
 
-  /** Sign a value for a purpose: `s:<payload>.<hmac>`. */
-  sign(value: unknown, purpose: string): string {
-    const encoded = Buffer.from(JSON.stringify({ message: value, purpose })).toString('base64url')
+  /**
+   * Sign a value for a purpose, optionally with an expiry date sealed inside:
+   * `s:<payload>.<hmac>`.
+   */
+  sign(value: unknown, purpose: string, expiresAt?: Date): string {
+    const message = expiresAt
+      ? { message: value, purpose, expiryDate: expiresAt }
+      : { message: value, purpose }
+    const encoded = Buffer.from(JSON.stringify(message)).toString('base64url')
     return `s:${encoded}.${hmac(this.#keys[0].hmacKey, encoded)}`
   }
 
@@ -115,7 +121,14 @@ export class KeyRing {
       return null
     }
     const unwrapped = unwrap(Buffer.from(encoded, 'base64url').toString('utf8'), purpose)
-    return unwrapped && { value: unwrapped.message as T, stale: index !== 0 }
+    if (!unwrapped) {
+      return null
+    }
+    const verified: VerifiedValue<T> = { value: unwrapped.message as T, stale: index !== 0 }
+    if (unwrapped.expiresAt !== undefined) {
+      verified.expiresAt = unwrapped.expiresAt
+    }
+    return verified
   }
 
   /**
@@ -124,7 +137,7 @@ export class KeyRing {
    */
   encrypt(value: unknown, purpose: string, expiresAt?: Date): string {
     const { cryptoKey, hmacKey } = this.#keys[0]
-    const iv = randomBytes(12).toString('base64url')
+    const iv = randomBase64Url(12)
     const cipher = createCipheriv('aes-256-cbc', cryptoKey, iv)
     const plain = JSON.stringify({ message: value, purpose, expiryDate: expiresAt })
     const encrypted = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])

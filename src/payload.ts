@@ -1,4 +1,4 @@
-import type { SessionData } from './types.js'
+import type { SessionChanges, SessionData } from './types.js'
 
 /**
  * True when a JSON text may hold a key that reaches a prototype, written
@@ -73,6 +73,25 @@ function isExpired(expiryDate: unknown): boolean {
   }
   const time = new Date(expiryDate as string).getTime()
   return Number.isNaN(time) || time < Date.now()
+}
+
+/**
+ * The data a merge stores: the request's whole data when the stored payload is
+ * still the one the request read (`raw === snapshot`, no decoding needed),
+ * otherwise its changes applied to the stored payload decoded now. Null when
+ * the stored payload cannot be decoded.
+ */
+export function mergedData(
+  sessionId: string,
+  raw: string,
+  snapshot: unknown,
+  changes: SessionChanges
+): SessionData | null {
+  if (changes.data && raw === snapshot) {
+    return changes.data
+  }
+  const current = decodePayload(sessionId, raw)
+  return current && applyChanges(current, changes)
 }
 
 /**

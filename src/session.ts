@@ -3,7 +3,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
 import { debugSecrets } from './debug.js'
 import { ReadOnlyValuesStore, ValuesStore } from './values_store.js'
-import { generateSessionId, type SessionCookies } from './session_cookies.js'
+import { generateSessionId, type SessionCookies, type SessionIdCookie } from './session_cookies.js'
 import { unstorableReason } from './payload.js'
 import { snapshotOf } from './snapshot.js'
 import {
@@ -19,6 +19,7 @@ import type {
   SessionChanges,
   SessionData,
   SessionMetadata,
+  SessionStoreCapabilities,
   SessionStoreContract,
   SessionStoreWithMergeContract,
   SessionStoreWithTaggingContract,
@@ -89,7 +90,7 @@ export class Session extends Macroable {
   #fresh = true
   #sessionId: string | undefined
   #sessionIdFromCookie: string | undefined
-  #signedCookieValue: string | undefined
+  #idCookie: SessionIdCookie | undefined
   #storedData: SessionData | null = null
   #metadata: SessionMetadata | undefined
   #metadataChanged = false
@@ -193,7 +194,7 @@ export class Session extends Macroable {
     let data: SessionData | null = null
     if (cookie) {
       this.#sessionIdFromCookie = cookie.id
-      this.#signedCookieValue = cookie.stale ? undefined : cookie.raw
+      this.#idCookie = cookie
       data = await this.#store.read(cookie.id)
     }
     const ended = data && this.#mayEnd() ? await this.#endReason(data) : undefined
@@ -688,7 +689,12 @@ export class Session extends Macroable {
   /** The changed top-level keys, as a merge for stores that support it. */
   #changes(values: ValuesStore): SessionChanges {
     const all = values.all()
-    const changes: SessionChanges = { set: {}, unset: [], cleared: values.wasCleared }
+    const changes: SessionChanges = {
+      set: {},
+      unset: [],
+      cleared: values.wasCleared,
+      data: this.#dataToStore(values),
+    }
     for (const key of values.changedKeys) {
       if (key === METADATA_KEY) continue
       if (all[key] === undefined) changes.unset.push(key)
@@ -780,7 +786,7 @@ export class Session extends Macroable {
 
   /** An existing session that changed: merge the changes, or write it whole. */
   async #commitChanges(values: ValuesStore) {
-    this.#writeIdCookie()
+    this.#writeIdCookie((this.#store as SessionStoreCapabilities).keepsDataInCookies === true)
     const store = this.#store as Partial<SessionStoreWithMergeContract>
     if (typeof store.merge === 'function') {
       await store.merge(this.sessionId, this.#changes(values), snapshotOf(this.#storedData))
@@ -789,10 +795,18 @@ export class Session extends Macroable {
     await this.#store.write(this.sessionId, this.#dataToStore(values))
   }
 
-  /** Send the id cookie, reusing the incoming signed value when the id is unchanged. */
-  #writeIdCookie() {
-    const reuse =
-      this.#sessionId === this.#sessionIdFromCookie ? this.#signedCookieValue : undefined
-    this.#cookies.writeSessionId(this.#ctx, this.sessionId, reuse)
+  /**
+   * Send the id cookie when the id is new or changed, or when the browser's
+   * copy needs its expiry pushed forward (at most once a minute); otherwise
+   * only keep the response private. `always` sends it in any case.
+   */
+  #writeIdCookie(always: boolean = false) {
+    const cookie = this.#idCookie
+    const unchanged = cookie && cookie.id === this.#sessionId
+    if (!always && unchanged && !this.#cookies.needsReissue(cookie)) {
+      this.#cookies.markPrivate(this.#ctx)
+      return
+    }
+    this.#cookies.writeSessionId(this.#ctx, this.sessionId)
   }
 }

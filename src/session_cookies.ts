@@ -1,8 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { CookieOptions } from '@adonisjs/core/types/http'
-import { randomFillSync } from 'node:crypto'
 import { debugSecrets } from './debug.js'
 import type { KeyRing } from './key_ring.js'
+import { randomBase64Url } from './random_text.js'
 
 /**
  * Browsers cap cookie lifetimes at 400 days (RFC 6265bis).
@@ -15,22 +15,13 @@ export const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 60 * 60
 export const MAX_COOKIE_BYTES = 4096
 
 const ID_BYTES = 18
-const POOL_SIZE = ID_BYTES * 512
-const pool = Buffer.allocUnsafe(POOL_SIZE)
-let poolOffset = POOL_SIZE
 
 /**
  * A new session id: 144 bits from the CSPRNG as 24 URL-safe characters
- * (the length of @adonisjs/session 7.x ids). Random bytes are drawn in batches.
+ * (the length of @adonisjs/session 7.x ids).
  */
 export function generateSessionId(): string {
-  if (poolOffset + ID_BYTES > POOL_SIZE) {
-    randomFillSync(pool)
-    poolOffset = 0
-  }
-  const id = pool.toString('base64url', poolOffset, poolOffset + ID_BYTES)
-  poolOffset += ID_BYTES
-  return id
+  return randomBase64Url(ID_BYTES)
 }
 
 /**
@@ -65,15 +56,40 @@ export function readRawCookie(header: string | undefined, name: string): string 
       if (value.startsWith('"') && value.endsWith('"') && value.length > 1) {
         value = value.slice(1, -1)
       }
-      try {
-        return value.includes('%') ? decodeURIComponent(value) : value
-      } catch {
-        return undefined
-      }
+      return decodeCookieValue(value)
     }
     start = end + 1
   }
   return undefined
+}
+
+/**
+ * A URL-decoded cookie value. Signed and sealed values (`s%3A…`, `e%3A…`,
+ * whose only escape is the colon) skip the general decoder.
+ */
+function decodeCookieValue(value: string): string | undefined {
+  if (!value.includes('%')) {
+    return value
+  }
+  if (value.startsWith('%3A', 1) && value.indexOf('%', 4) === -1) {
+    return `${value[0]}:${value.slice(4)}`
+  }
+  try {
+    return decodeURIComponent(value)
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * A cookie value URL-encoded for a Set-Cookie line. Values made by the key
+ * ring (`s:` or `e:` then base64url and dots) only need their colon escaped.
+ */
+function encodeCookieValue(value: string): string {
+  if (value[1] === ':' && (value[0] === 's' || value[0] === 'e')) {
+    return `${value[0]}%3A${value.slice(2)}`
+  }
+  return encodeURIComponent(value)
 }
 
 /**
@@ -104,6 +120,25 @@ function attributes(options: Partial<CookieOptions>, maxAge: number | undefined)
 const VERIFIED_IDS_LIMIT = 10_000
 
 /**
+ * How long an unchanged id cookie goes without being sent again. Its expiry
+ * (`Max-Age`) is pushed forward at most this often, not on every response.
+ */
+const REISSUE_AFTER_MS = 60_000
+
+/**
+ * A verified id cookie of a request.
+ */
+export interface SessionIdCookie {
+  id: string
+  /** The cookie value as the browser sent it (URL-decoded). */
+  raw: string
+  /** Signed by a previous key: send it again with the current one. */
+  stale: boolean
+  /** When the browser drops its copy (epoch ms), sealed inside the value. */
+  expiresAt?: number
+}
+
+/**
  * Reads and writes the session cookies: the signed id cookie and, for the cookie
  * store, encrypted data cookies. Attributes are computed once at boot, so a
  * Set-Cookie costs one string concatenation.
@@ -116,9 +151,10 @@ export class SessionCookies {
    * function of the value and the keys, so a hit skips the HMAC and the JSON
    * parse of a returning visitor's cookie. Bounded: cleared when full.
    */
-  #verifiedIds = new Map<string, { id: string; stale: boolean }>()
+  #verifiedIds = new Map<string, SessionIdCookie>()
   #persistentSuffix: string
   #clearSuffix: string
+  #maxAgeMs: number | undefined
 
   constructor(
     cookieName: string,
@@ -128,6 +164,7 @@ export class SessionCookies {
   ) {
     this.#cookieName = cookieName
     this.#keyRing = keyRing
+    this.#maxAgeMs = maxAge === undefined ? undefined : maxAge * 1000
     this.#persistentSuffix = attributes(options, maxAge)
     this.#clearSuffix = `${attributes(options, 0)}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`
   }
@@ -139,10 +176,9 @@ export class SessionCookies {
 
   /**
    * The session id from the id cookie: null when missing, unsigned, tampered,
-   * signed by an unknown key or not shaped like an id. `raw` is the cookie value,
-   * reusable as is when `stale` is false.
+   * expired, signed by an unknown key or not shaped like an id.
    */
-  readSessionId(ctx: HttpContext): { id: string; raw: string; stale: boolean } | null {
+  readSessionId(ctx: HttpContext): SessionIdCookie | null {
     const raw = readRawCookie(ctx.request.header('cookie'), this.#cookieName)
     if (!raw) {
       return null
@@ -152,9 +188,10 @@ export class SessionCookies {
       return null
     }
     const known = this.#verifiedIds.get(raw)
-    if (known) {
-      return { id: known.id, raw, stale: known.stale }
+    if (known && (known.expiresAt === undefined || known.expiresAt > Date.now())) {
+      return known
     }
+    this.#verifiedIds.delete(raw)
     const verified = this.#keyRing.unsign<string>(raw, this.#cookieName)
     if (!verified || !isValidSessionId(verified.value)) {
       debugSecrets('ignoring session cookie %s: not signed by a known key or not an id', raw)
@@ -163,14 +200,55 @@ export class SessionCookies {
     if (this.#verifiedIds.size >= VERIFIED_IDS_LIMIT) {
       this.#verifiedIds.clear()
     }
-    this.#verifiedIds.set(raw, { id: verified.value, stale: verified.stale })
-    return { id: verified.value, raw, stale: verified.stale }
+    const cookie = {
+      id: verified.value,
+      raw,
+      stale: verified.stale,
+      expiresAt: verified.expiresAt,
+    }
+    this.#verifiedIds.set(raw, cookie)
+    return cookie
   }
 
-  /** Send the id cookie; `signedValue` is the already signed value to reuse. */
-  writeSessionId(ctx: HttpContext, sessionId: string, signedValue?: string): void {
-    const value = signedValue ?? this.#keyRing.sign(sessionId, this.#cookieName)
-    this.append(ctx, this.#cookieName, value)
+  /**
+   * True when the browser's copy of an unchanged id cookie should be sent
+   * again: signed by an old key, or its expiry lags more than a minute (half
+   * the age when shorter) behind a fresh one. A cookie that lives until the
+   * browser closes (`clearWithBrowser`) is never re-sent unchanged.
+   */
+  needsReissue(cookie: SessionIdCookie): boolean {
+    if (cookie.stale) {
+      return true
+    }
+    const maxAgeMs = this.#maxAgeMs
+    if (maxAgeMs === undefined) {
+      return cookie.expiresAt !== undefined
+    }
+    if (cookie.expiresAt === undefined) {
+      return true
+    }
+    return Date.now() + maxAgeMs - cookie.expiresAt >= Math.min(REISSUE_AFTER_MS, maxAgeMs / 2)
+  }
+
+  /**
+   * Send the id cookie, signed with the expiry its `Max-Age` gives it, so a
+   * later request knows when the browser drops it (and a copy kept past that
+   * is refused).
+   */
+  writeSessionId(ctx: HttpContext, sessionId: string): void {
+    const maxAgeMs = this.#maxAgeMs
+    const expiresAt = maxAgeMs === undefined ? undefined : new Date(Date.now() + maxAgeMs)
+    this.append(ctx, this.#cookieName, this.#keyRing.sign(sessionId, this.#cookieName, expiresAt))
+  }
+
+  /**
+   * Keep the response of a request with a session out of shared caches, as
+   * if it had set the cookie, unless the app chose a Cache-Control itself.
+   */
+  markPrivate(ctx: HttpContext): void {
+    if (ctx.response.getHeader('cache-control') === undefined) {
+      ctx.response.header('cache-control', 'private')
+    }
   }
 
   /** Tell the browser to drop the id cookie. */
@@ -185,7 +263,7 @@ export class SessionCookies {
 
   /** The Set-Cookie header line for a value with the session's attributes. */
   serialize(name: string, value: string): string {
-    return `${name}=${encodeURIComponent(value)}${this.#persistentSuffix}`
+    return `${name}=${encodeCookieValue(value)}${this.#persistentSuffix}`
   }
 
   /** Set a cookie of the response to a value. */
@@ -213,8 +291,6 @@ export class SessionCookies {
       const lines = [existing].flat().map(String)
       response.header('set-cookie', [...lines.filter((item) => !item.startsWith(prefix)), line])
     }
-    if (response.getHeader('cache-control') === undefined) {
-      response.header('cache-control', 'private')
-    }
+    this.markPrivate(ctx)
   }
 }

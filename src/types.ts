@@ -63,6 +63,12 @@ export interface SessionChanges {
   set: SessionData
   unset: string[]
   cleared: boolean
+  /**
+   * The whole session as this request leaves it: what applying the changes to
+   * the data it read gives. A store that finds its stored value still equal to
+   * the snapshot can store this as is, without decoding the snapshot again.
+   */
+  data?: SessionData
 }
 
 /**
@@ -112,6 +118,12 @@ export interface SessionStoreWithMergeContract extends SessionStoreContract {
 export interface SessionStoreCapabilities {
   /** `read()` already refreshed the expiry (e.g. Redis GETEX): skip `touch()`. */
   readonly touchesOnRead?: boolean
+  /**
+   * The data lives in cookies next to the id cookie (the cookie store): a
+   * response that writes data sends the id cookie with it, so the browser
+   * keeps the pair of the response that arrived last.
+   */
+  readonly keepsDataInCookies?: boolean
   /** The store can delete expired entries in bulk (`node ace session:prune`). */
   prune?(): Promise<number> | number
   /** Release what the store opened itself (called when the app shuts down). */

@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { METADATA_KEY } from '../src/session.js'
 import { defineConfig } from '../src/define_config.js'
+import type { SessionChanges } from '../src/types.js'
 import { CookieClient, createTestApp } from '../tests_helpers/index.js'
 import { StoreCallCounter } from '../tests_helpers/counting_store.js'
 import { CORE_STORES, createStoreApp } from '../tests_helpers/store_matrix.js'
@@ -28,16 +29,35 @@ for (const store of CORE_STORES) {
       assert.deepEqual(next.flashMessages, { error: 'Something broke' })
     })
 
-    test('send the id cookie with Max-Age = age on every response, unchanged ones too', async ({
+    test('send the id cookie with Max-Age = age when the session opens', async ({
       assert,
       cleanup,
     }) => {
       const { client, close } = await createStoreApp(store, { session: { age: '10m' } })
       cleanup(close)
-      await client.post('/session/call', { calls: [['put', 'a', 1]] })
-      const unchanged = await client.get('/session')
-      const idLine = unchanged.setCookies.find((line) => line.startsWith('adonis_session='))
+      const opened = await client.post('/session/call', { calls: [['put', 'a', 1]] })
+      const idLine = opened.setCookies.find((line) => line.startsWith('adonis_session='))
       assert.include(idLine!.split('; '), 'Max-Age=600')
+    })
+
+    test('send an unchanged id cookie again only once its expiry lags behind', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store, { session: { age: '2s' } })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'a', 1]] })
+      const first = client.jar.get('adonis_session')
+      const soon = await client.get('/session')
+      assert.deepEqual(soon.json().values, { a: 1 })
+      assert.isUndefined(soon.setCookies.find((line) => line.startsWith('adonis_session=')))
+      assert.equal(soon.headers.get('cache-control'), 'private')
+      await sleep(1100)
+      const later = await client.get('/session')
+      const idLine = later.setCookies.find((line) => line.startsWith('adonis_session='))
+      assert.include(idLine!.split('; '), 'Max-Age=2')
+      assert.notEqual(client.jar.get('adonis_session'), first)
+      assert.deepEqual((await client.get('/session')).json().values, { a: 1 })
     })
 
     test('make no store call for a request without a session cookie', async ({
@@ -88,11 +108,10 @@ for (const store of ['memory', 'file'] as const) {
       })
       const merges = counter.calls.filter((entry) => entry.method === 'merge')
       assert.lengthOf(merges, 1)
-      assert.deepEqual(merges[0].args[1], {
-        set: { c: { d: 3, e: 4 } },
-        unset: ['a'],
-        cleared: false,
-      })
+      const { data, ...changes } = merges[0].args[1] as SessionChanges
+      assert.deepEqual(changes, { set: { c: { d: 3, e: 4 } }, unset: ['a'], cleared: false })
+      assert.deepInclude(data, { b: 2, c: { d: 3, e: 4 } })
+      assert.notProperty(data, 'a')
       assert.deepEqual((await client.get('/session')).json().values, { b: 2, c: { d: 3, e: 4 } })
     })
 

@@ -2,7 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import { debugSecrets } from '../debug.js'
 import { E_SESSION_COOKIE_TOO_LARGE, E_SESSION_STORE_NEEDS_REQUEST } from '../errors.js'
 import { MAX_COOKIE_BYTES, type SessionCookies } from '../session_cookies.js'
-import type { SessionData, SessionStoreContract } from '../types.js'
+import type { SessionData, SessionStoreCapabilities, SessionStoreContract } from '../types.js'
 
 /**
  * How long the expiry sealed in a data cookie may lag behind before a request
@@ -16,7 +16,10 @@ const REISSUE_AFTER_MS = 60_000
  * the encrypted value, so a replayed old cookie cannot revive a session.
  * Cannot list or end sessions, and cannot merge parallel updates.
  */
-export class CookieStore implements SessionStoreContract {
+export class CookieStore implements SessionStoreContract, SessionStoreCapabilities {
+  /** Responses that write data send the id cookie with it. */
+  readonly keepsDataInCookies = true
+
   #ctx: HttpContext
   #cookies: SessionCookies
   #ageMs: number

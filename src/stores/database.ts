@@ -1,7 +1,7 @@
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug, { debugSecrets } from '../debug.js'
 import { E_INVALID_SESSION_CONFIG } from '../errors.js'
-import { applyChanges, decodePayload, encodePayload } from '../payload.js'
+import { decodePayload, encodePayload, mergedData } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import type {
   SessionChanges,
@@ -129,15 +129,15 @@ export class DatabaseStore
     const swapped =
       typeof snapshot === 'string' && (await this.#compareAndSwap(sessionId, changes, snapshot))
     if (!swapped) {
-      await this.#mergeLocked(sessionId, changes)
+      await this.#mergeLocked(sessionId, changes, snapshot)
     }
     this.#collectGarbageSometimes()
   }
 
   /** Write the merged data if the row still holds `snapshot`; true when it did. */
   async #compareAndSwap(sessionId: string, changes: SessionChanges, snapshot: string) {
-    const current = decodePayload(sessionId, snapshot)
-    if (!current) {
+    const next = mergedData(sessionId, snapshot, snapshot, changes)
+    if (!next) {
       return false
     }
     const now = Date.now()
@@ -151,14 +151,14 @@ export class DatabaseStore
       query.where('data', snapshot)
     }
     const updated = await query.update({
-      data: encodePayload(sessionId, applyChanges(current, changes)),
+      data: encodePayload(sessionId, next),
       expires_at: this.#expiryFrom(now),
     })
     return Number(updated) > 0
   }
 
   /** Lock the row, apply the changes on what it holds now, write it back. */
-  async #mergeLocked(sessionId: string, changes: SessionChanges) {
+  async #mergeLocked(sessionId: string, changes: SessionChanges, snapshot: unknown) {
     await this.#knex.transaction(async (transaction) => {
       const now = Date.now()
       const select = transaction(this.#tableName)
@@ -170,14 +170,14 @@ export class DatabaseStore
         select.forUpdate()
       }
       const row: Pick<Row, 'data'> | undefined = await select.first()
-      const current = row ? decodePayload(sessionId, row.data) : null
-      if (!current) {
+      const next = row ? mergedData(sessionId, row.data, snapshot, changes) : null
+      if (!next) {
         return
       }
       await transaction(this.#tableName)
         .where('id', sessionId)
         .update({
-          data: encodePayload(sessionId, applyChanges(current, changes)),
+          data: encodePayload(sessionId, next),
           expires_at: this.#expiryFrom(now),
         })
     })

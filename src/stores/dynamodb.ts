@@ -12,7 +12,7 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb'
 import { debugSecrets } from '../debug.js'
-import { applyChanges, decodePayload, encodePayload } from '../payload.js'
+import { applyChanges, decodePayload, encodePayload, mergedData } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import type {
   SessionChanges,
@@ -257,14 +257,11 @@ export class DynamoDBStore
     const snapshot = batch.findLast((merge) => typeof merge.snapshot === 'string')?.snapshot
     let current = stored ?? (snapshot as string | undefined) ?? (await this.#readValue(sessionId))
     for (let attempt = 1; current !== null; attempt++) {
-      const data = decodePayload(sessionId, current)
+      const data = mergedBatch(sessionId, current, batch)
       if (!data) {
         return null
       }
-      const next = encodePayload(
-        sessionId,
-        batch.reduce((merged, merge) => applyChanges(merged, merge.changes), data)
-      )
+      const next = encodePayload(sessionId, data)
       const now = Date.now()
       const written = await this.#updateIfConditionHolds({
         TableName: this.#tableName,
@@ -491,4 +488,16 @@ export class DynamoDBStore
       throw error
     }
   }
+}
+
+/**
+ * The data a batch of merges stores on top of `raw`: a single merge based on
+ * `raw` stores its request's data as is; otherwise each change applies in turn.
+ */
+function mergedBatch(sessionId: string, raw: string, batch: PendingMerge[]): SessionData | null {
+  if (batch.length === 1) {
+    return mergedData(sessionId, raw, batch[0].snapshot, batch[0].changes)
+  }
+  const current = decodePayload(sessionId, raw)
+  return current && batch.reduce((merged, merge) => applyChanges(merged, merge.changes), current)
 }

@@ -15,7 +15,7 @@ import { join } from 'node:path'
 import { debugSecrets } from '../debug.js'
 import { METADATA_KEY } from '../session.js'
 import { isValidSessionId } from '../session_cookies.js'
-import { applyChanges, decodePayload, encodePayload } from '../payload.js'
+import { decodePayload, encodePayload, mergedData } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import type {
   SessionChanges,
@@ -118,11 +118,11 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   }
 
   /** Apply one request's changes on top of the file as it is now; never recreates a session. */
-  merge(sessionId: string, changes: SessionChanges): void {
+  merge(sessionId: string, changes: SessionChanges, snapshot?: unknown): void {
     const contents = this.#readLive(sessionId)
-    const current = contents === null ? null : decodePayload(sessionId, contents)
-    if (current) {
-      this.#writeAtomically(sessionId, encodePayload(sessionId, applyChanges(current, changes)))
+    const next = contents === null ? null : mergedData(sessionId, contents, snapshot, changes)
+    if (next) {
+      this.#writeAtomically(sessionId, encodePayload(sessionId, next))
     }
   }
 

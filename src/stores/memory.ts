@@ -1,4 +1,5 @@
-import { applyChanges, decodePayload, encodePayload } from '../payload.js'
+import { decodePayload, encodePayload, mergedData } from '../payload.js'
+import { attachSnapshot } from '../snapshot.js'
 import type {
   SessionChanges,
   SessionData,
@@ -54,7 +55,7 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   /** Read a session; expired ones read as null and are removed. */
   read(sessionId: string): SessionData | null {
     const entry = this.#live(sessionId)
-    return entry ? decodePayload(sessionId, entry.payload) : null
+    return entry ? attachSnapshot(decodePayload(sessionId, entry.payload), entry.payload) : null
   }
 
   /** Replace a session's data and reset its expiry. */
@@ -69,10 +70,11 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   }
 
   /** Apply one request's changes to what is stored now (atomic: one thread). */
-  merge(sessionId: string, changes: SessionChanges): void {
-    const current = this.read(sessionId)
-    if (current) {
-      this.write(sessionId, applyChanges(current, changes))
+  merge(sessionId: string, changes: SessionChanges, snapshot?: unknown): void {
+    const entry = this.#live(sessionId)
+    const next = entry && mergedData(sessionId, entry.payload, snapshot, changes)
+    if (next) {
+      this.write(sessionId, next)
     }
   }
 

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import debug, { fingerprint } from '../debug.js'
 import { E_SESSION_MERGE_CONFLICT } from '../errors.js'
 import { METADATA_KEY } from '../session.js'
-import { applyChanges, decodePayload, encodePayload } from '../payload.js'
+import { decodePayload, encodePayload, mergedData } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import type {
   SessionChanges,
@@ -79,9 +79,9 @@ interface MergeQueue {
 }
 
 /**
- * Builds the next data from the current one; null when nothing must change.
+ * Builds the next data from the payload stored now; null when nothing must change.
  */
-type Transform = (current: SessionData) => SessionData | null
+type Transform = (raw: string) => SessionData | null
 
 /**
  * Sessions in Redis, readable and writable by @adonisjs/session too: the key is
@@ -219,8 +219,8 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    * holds now and tried again. A session destroyed meanwhile stays destroyed.
    */
   async merge(sessionId: string, changes: SessionChanges, snapshot?: unknown): Promise<void> {
-    await this.#update(sessionId, typeof snapshot === 'string' ? snapshot : undefined, (current) =>
-      applyChanges(current, changes)
+    await this.#update(sessionId, typeof snapshot === 'string' ? snapshot : undefined, (raw) =>
+      mergedData(sessionId, raw, snapshot, changes)
     )
   }
 
@@ -256,8 +256,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     const key = this.keyOf(sessionId)
     let expected: string | null = basedOn ?? (await client.get(key))
     for (let attempt = 1; attempt <= MAX_MERGE_ATTEMPTS; attempt++) {
-      const current = expected === null ? null : decodePayload(sessionId, expected)
-      const next = current && transform(current)
+      const next = expected === null ? null : transform(expected)
       if (!next) {
         queue.latest = undefined
         return
@@ -328,7 +327,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     if (previous !== undefined) {
       await client.srem(this.tagKeyOf(previous), sessionId)
     }
-    await this.#update(sessionId, raw, (current) => withUserId(current, user))
+    await this.#update(sessionId, raw, (stored) => withUserId(sessionId, stored, user))
   }
 
   /**
@@ -344,7 +343,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
       return
     }
     await client.srem(this.tagKeyOf(userId), sessionId)
-    await this.#update(sessionId, raw!, (current) => withUserId(current, undefined))
+    await this.#update(sessionId, raw!, (stored) => withUserId(sessionId, stored, undefined))
   }
 
   /**
@@ -430,8 +429,13 @@ function userIdOf(data: SessionData | null): string | undefined {
  * Session data with the user of its metadata set (or removed when undefined).
  * Sessions without metadata get fresh timestamps.
  */
-function withUserId(data: SessionData, userId: string | undefined): SessionData | null {
-  if (userIdOf(data) === userId) {
+function withUserId(
+  sessionId: string,
+  raw: string,
+  userId: string | undefined
+): SessionData | null {
+  const data = decodePayload(sessionId, raw)
+  if (!data || userIdOf(data) === userId) {
     return null
   }
   const now = Date.now()

@@ -3,6 +3,7 @@ import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto
 import { writeFile } from 'node:fs/promises'
 import { createRequire, syncBuiltinESMExports } from 'node:module'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { defineConfig as defineHttpConfig } from '@adonisjs/core/http'
 import { KeyRing } from '../../src/key_ring.js'
 import { encodePayload } from '../../src/payload.js'
@@ -96,6 +97,27 @@ test.group('security | tampering, cryptography, keys', () => {
         body: { values: {}, fresh: true },
       })
     }
+  })
+
+  test('C1: an id cookie past the expiry signed into it is refused while its session lives on', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({ store: 'memory', session: { age: '2s' } })
+    cleanup(() => app.close())
+    const client = app.client()
+    await client.post('/put', { secret: 'kept' })
+    const firstCopy = `${COOKIE_NAME}=${client.jar.get(COOKIE_NAME)}`
+    assert.deepEqual((await readWith(app, firstCopy)).body.values, { secret: 'kept' })
+    for (const pause of [1100, 1100]) {
+      await sleep(pause)
+      assert.deepEqual((await client.get('/read')).json().values, { secret: 'kept' })
+    }
+    assert.notEqual(`${COOKIE_NAME}=${client.jar.get(COOKIE_NAME)}`, firstCopy)
+    assert.deepEqual(await readWith(app, firstCopy), {
+      status: 200,
+      body: { values: {}, fresh: true },
+    })
   })
 
   test('C1: a tampered, truncated, wrong-key, expired or non-JSON data cookie gives a fresh session', async ({

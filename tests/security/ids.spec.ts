@@ -60,7 +60,7 @@ test.group('security | ids', () => {
     assert.isBelow(commonPrefixAverage(10_000), 0.05)
   })
 
-  test('S2: the id cookie carries only the id and its purpose, never the user', async ({
+  test('S2: the id cookie carries only the id, its purpose and expiry, never the user', async ({
     assert,
     cleanup,
   }) => {
@@ -70,7 +70,7 @@ test.group('security | ids', () => {
     await client.request('/login', { method: 'POST', body: { user: 'alice-42' } })
     const raw = decodeURIComponent(client.jar.get(COOKIE_NAME)!)
     const payload = JSON.parse(Buffer.from(raw.slice(2).split('.')[0], 'base64url').toString())
-    assert.deepEqual(Object.keys(payload).sort(), ['message', 'purpose'])
+    assert.deepEqual(Object.keys(payload).sort(), ['expiryDate', 'message', 'purpose'])
     assert.equal(payload.message, sessionIdOf(client))
     assert.notInclude(raw, 'alice')
   })
