@@ -1,5 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { pinProcess } from './cpu_pinning.js'
 import type { ChildMessage, ParentMessage, RedisTraffic, StoreName, Variant } from './types.js'
 
 /**
@@ -15,6 +16,8 @@ export interface ChildAppOptions {
   store: StoreName
   /** Folder of the file store's sessions. */
   fileLocation: string
+  /** The CPU to pin the app to (see `cpu_pinning.ts`). */
+  cpu?: number
 }
 
 /**
@@ -70,6 +73,9 @@ export class ChildApp {
         reject(new Error(`The ${options.variant} app (${options.store}) exited with code ${code}`))
       })
     })
+    if (options.cpu !== undefined) {
+      pinProcess(child.pid!, options.cpu)
+    }
     return new ChildApp(child, url, options)
   }
 

@@ -18,6 +18,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { ChildApp } from './child_app.js'
+import { APP_CPU, LOAD_CPU, pinProcess } from './cpu_pinning.js'
 import { load, seedSessions, sessionIdOf } from './load.js'
 import type { MemoryCheckResult } from './memory_check.js'
 import { isOwnCode, profileTable, summariseProfiles } from './profile.js'
@@ -132,10 +133,15 @@ type StoreApps = Record<Variant, ChildApp | undefined>
  * Boot every app at once, before anything is measured: the floor, and
  * adonis-satchel and @adonisjs/session for each store.
  */
-async function startAll(stores: StoreName[], satchelRedis: boolean) {
+async function startAll(stores: StoreName[], satchelRedis: boolean, pinned: boolean) {
   const fileLocation = (variant: Variant) => `${TEMPORARY}sessions/${variant}-${process.pid}`
   const start = (variant: Variant, store: StoreName) =>
-    ChildApp.start({ variant, store, fileLocation: fileLocation(variant) })
+    ChildApp.start({
+      variant,
+      store,
+      fileLocation: fileLocation(variant),
+      cpu: pinned ? APP_CPU : undefined,
+    })
   const floor = start('floor', 'memory')
   const booting = stores.map((store) => ({
     store,
@@ -357,7 +363,8 @@ async function bench(options: BenchOptions) {
   const { stores, satchelRedis } = await runnableStores(options)
   const memoryCheck = runMemoryCheck(100_000)
   memoryCheck.catch(() => {})
-  const { apps, stopAll: stopApps } = await startAll(stores, satchelRedis)
+  const pinned = pinProcess(process.pid, LOAD_CPU)
+  const { apps, stopAll: stopApps } = await startAll(stores, satchelRedis, pinned)
   const cells: CellResult[] = []
   const traffic: Partial<Record<Variant, TrafficResult[]>> = {}
   const redisSessionIds: string[] = []
@@ -407,7 +414,7 @@ async function bench(options: BenchOptions) {
   const targets = checkTargets(cells, traffic.satchel, memory, stores)
   const about = machine()
   const tables = [
-    `Measured ${new Date().toISOString().slice(0, 10)}, ${options.quick ? 'quick' : 'full'} mode (${options.rounds} rounds of ${options.durationSeconds} s), ${about.cpus} cores (${about.cpuModel}), Node.js ${about.node}, load average ${loadBefore.toFixed(2)} before the run.`,
+    `Measured ${new Date().toISOString().slice(0, 10)}, ${options.quick ? 'quick' : 'full'} mode (${options.rounds} rounds of ${options.durationSeconds} s), ${about.cpus} cores (${about.cpuModel}), Node.js ${about.node}, load average ${loadBefore.toFixed(2)} before the run${pinned ? `, apps pinned to CPU ${APP_CPU} and autocannon to CPU ${LOAD_CPU}` : ', processes not pinned'}.`,
     '',
     `## Requests per second (median of ${options.rounds} interleaved rounds)`,
     '',
@@ -435,6 +442,7 @@ async function bench(options: BenchOptions) {
     mode: options.quick ? 'quick' : 'full',
     machine: about,
     options,
+    pinned,
     seconds: Math.round((Date.now() - started) / 1000),
     loadAverage: { before: loadBefore, after: loadavg()[0] },
     geometricMeanSatchelOverOfficial: geometricMean(

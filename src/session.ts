@@ -798,13 +798,17 @@ export class Session extends Macroable {
   /**
    * Send the id cookie when the id is new or changed, or when the browser's
    * copy needs its expiry pushed forward (at most once a minute); otherwise
-   * only keep the response private. `always` sends it in any case.
+   * only keep the response private. `always` sends it in any case (as it came
+   * when it needs no refresh).
    */
   #writeIdCookie(always: boolean = false) {
     const cookie = this.#idCookie
-    const unchanged = cookie && cookie.id === this.#sessionId
-    if (!always && unchanged && !this.#cookies.needsReissue(cookie)) {
-      this.#cookies.markPrivate(this.#ctx)
+    if (cookie && cookie.id === this.#sessionId && !this.#cookies.needsReissue(cookie)) {
+      if (always) {
+        this.#cookies.append(this.#ctx, this.#cookies.cookieName, cookie.raw)
+      } else {
+        this.#cookies.markPrivate(this.#ctx)
+      }
       return
     }
     this.#cookies.writeSessionId(this.#ctx, this.sessionId)

@@ -169,6 +169,11 @@ export class SessionCookies {
     this.#clearSuffix = `${attributes(options, 0)}; Expires=Thu, 01 Jan 1970 00:00:00 GMT`
   }
 
+  /** The name of the id cookie. */
+  get cookieName(): string {
+    return this.#cookieName
+  }
+
   /** The key ring that signs and encrypts the cookies. */
   get keyRing(): KeyRing {
     return this.#keyRing

@@ -8,7 +8,8 @@ import {
   rmSync,
   statSync,
   utimesSync,
-  writeFileSync,
+  writeSync,
+  type Stats,
 } from 'node:fs'
 import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -29,6 +30,36 @@ import type {
 const FILE_SUFFIX = '.txt'
 
 /**
+ * How many session files a FileStore remembers the contents of.
+ */
+const KNOWN_FILES_LIMIT = 10_000
+
+/**
+ * The contents of a session file this process read or wrote, and the inode,
+ * size and mtime it had then: while a `stat` still shows them, the file is the
+ * same and need not be read again.
+ */
+interface KnownFile {
+  contents: string
+  inode: number
+  size: number
+  mtimeMs: number
+}
+
+/**
+ * True when `stats` describe the file that was remembered. Every write renames
+ * a new inode into place, so another process's write changes the inode; the
+ * mtime and size catch writers that rewrite a file in place.
+ */
+function isSameFile(known: KnownFile, stats: Stats): boolean {
+  return (
+    known.inode === stats.ino &&
+    known.size === stats.size &&
+    Math.abs(known.mtimeMs - stats.mtimeMs) < 0.01
+  )
+}
+
+/**
  * One file per session, `<location>/<sessionId>.txt`, in the payload format of
  * @adonisjs/session. Writes go to a temp file renamed into place, so a crash
  * never leaves a torn file; the expiry is the file's mtime plus `age`.
@@ -39,12 +70,17 @@ const FILE_SUFFIX = '.txt'
  * also makes each merge atomic within the process: nothing else runs between
  * reading the file and renaming the new one into place. Keep `location` on a
  * local disk, not a network file system.
+ *
+ * The store remembers the contents of the files it read or wrote: a request for
+ * a file unchanged since (same inode, size and mtime) costs one `stat`, not an
+ * open, read and close.
  */
 export class FileStore implements SessionStoreWithTaggingContract, SessionStoreWithMergeContract {
   #location: string
   #ageMs: number
   #locationReady = false
   #writes = 0
+  #knownFiles = new Map<string, KnownFile>()
 
   constructor(location: string, ageInSeconds: number) {
     this.#location = location
@@ -66,12 +102,44 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     }
   }
 
-  /** Contents of a live session file, or null (expired files are removed). */
+  /** Remember what a session file holds (bounded: forgotten all at once when full). */
+  #remember(sessionId: string, contents: string, stats: Stats) {
+    if (this.#knownFiles.size >= KNOWN_FILES_LIMIT) {
+      this.#knownFiles.clear()
+    }
+    this.#knownFiles.set(sessionId, {
+      contents,
+      inode: stats.ino,
+      size: stats.size,
+      mtimeMs: stats.mtimeMs,
+    })
+  }
+
+  /** Remove a session file and what is remembered of it. */
+  #remove(sessionId: string) {
+    this.#knownFiles.delete(sessionId)
+    rmSync(this.#pathOf(sessionId), { force: true })
+  }
+
+  /**
+   * Contents of a live session file, or null (expired files are removed). A
+   * file this process read or wrote, unchanged since, costs one `stat`.
+   */
   #readLive(sessionId: string): string | null {
-    const path = this.#pathOf(sessionId)
+    const stats = statSync(this.#pathOf(sessionId), { throwIfNoEntry: false })
+    if (!stats || stats.mtimeMs + this.#ageMs <= Date.now()) {
+      this.#remove(sessionId)
+      return null
+    }
+    const known = this.#knownFiles.get(sessionId)
+    return known && isSameFile(known, stats) ? known.contents : this.#readFile(sessionId)
+  }
+
+  /** Read a session file through one descriptor, so contents and stats match. */
+  #readFile(sessionId: string): string | null {
     let descriptor: number
     try {
-      descriptor = openSync(path, 'r')
+      descriptor = openSync(this.#pathOf(sessionId), 'r')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return null
@@ -79,11 +147,10 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
       throw error
     }
     try {
-      if (fstatSync(descriptor).mtimeMs + this.#ageMs <= Date.now()) {
-        rmSync(path, { force: true })
-        return null
-      }
-      return readFileSync(descriptor, 'utf8')
+      const stats = fstatSync(descriptor)
+      const contents = readFileSync(descriptor, 'utf8')
+      this.#remember(sessionId, contents, stats)
+      return contents
     } finally {
       closeSync(descriptor)
     }
@@ -94,8 +161,16 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     this.#ensureLocation()
     const path = this.#pathOf(sessionId)
     const temporary = `${path}.${process.pid}.${++this.#writes}.tmp`
-    writeFileSync(temporary, contents, 'utf8')
+    const descriptor = openSync(temporary, 'w')
+    let stats: Stats
+    try {
+      writeSync(descriptor, contents)
+      stats = fstatSync(descriptor)
+    } finally {
+      closeSync(descriptor)
+    }
     renameSync(temporary, path)
+    this.#remember(sessionId, contents, stats)
   }
 
   /** Read a session; expired, missing or corrupt files read as null. */
@@ -107,7 +182,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     const data = decodePayload(sessionId, contents)
     if (!data) {
       debugSecrets('file store: deleting the undecodable file of session %s', sessionId)
-      rmSync(this.#pathOf(sessionId), { force: true })
+      this.#remove(sessionId)
     }
     return attachSnapshot(data, contents)
   }
@@ -128,7 +203,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
 
   /** Delete a session file. */
   destroy(sessionId: string): void {
-    rmSync(this.#pathOf(sessionId), { force: true })
+    this.#remove(sessionId)
   }
 
   /**
@@ -143,10 +218,14 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     }
     const now = Date.now()
     if (stats.mtimeMs + this.#ageMs <= now) {
-      rmSync(path, { force: true })
+      this.#remove(sessionId)
       return
     }
-    utimesSync(path, new Date(now), new Date(now))
+    utimesSync(path, now / 1000, now / 1000)
+    const known = this.#knownFiles.get(sessionId)
+    if (known && isSameFile(known, stats)) {
+      known.mtimeMs = now
+    }
   }
 
   /**

@@ -38,6 +38,32 @@ test.group('FileStore', (group) => {
     )
   })
 
+  test('read what another process wrote, although this one remembers the file', async ({
+    assert,
+  }) => {
+    const ours = new FileStore(folder, 60)
+    const theirs = new FileStore(folder, 60)
+    const id = newSessionId()
+    await ours.write(id, { by: 'ours' })
+    assert.deepEqual(await ours.read(id), { by: 'ours' })
+    await theirs.write(id, { by: 'theirs' })
+    assert.deepEqual(await ours.read(id), { by: 'theirs' })
+    await ours.touch(id)
+    await theirs.write(id, { by: 'them again' })
+    assert.deepEqual(await ours.read(id), { by: 'them again' })
+  })
+
+  test('read a file rewritten in place with the same size', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    const path = join(folder, `${id}.txt`)
+    await store.write(id, { n: 1 })
+    assert.deepEqual(await store.read(id), { n: 1 })
+    await sleep(20)
+    await writeFile(path, `{"message":{"n":2},"purpose":"${id}"}`)
+    assert.deepEqual(await store.read(id), { n: 2 })
+  })
+
   test('write atomically: a concurrent reader never sees a torn file', async ({ assert }) => {
     const store = new FileStore(folder, 60)
     const id = newSessionId()
