@@ -4,6 +4,7 @@ import type { SessionStoreContract } from './types.js'
 
 const GUARDED_METHODS = [
   'read',
+  'peek',
   'write',
   'destroy',
   'touch',

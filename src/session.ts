@@ -195,7 +195,7 @@ export class Session extends Macroable {
     if (cookie) {
       this.#sessionIdFromCookie = cookie.id
       this.#idCookie = cookie
-      data = await this.#store.read(cookie.id)
+      data = await this.#readStored(cookie.id, readonly)
     }
     const ended = data && this.#mayEnd() ? await this.#endReason(data) : undefined
     if (ended) {
@@ -218,6 +218,12 @@ export class Session extends Macroable {
     if (this.#emitter.hasListeners('session:initiated')) {
       await this.#emitter.emit('session:initiated', { session: this })
     }
+  }
+
+  /** Read the stored data; a readonly session peeks, so it never extends the expiry. */
+  #readStored(sessionId: string, readonly: boolean) {
+    const store = this.#store as SessionStoreContract & SessionStoreCapabilities
+    return readonly && store.peek ? store.peek(sessionId) : store.read(sessionId)
   }
 
   /** Split stored data into values, metadata and the previous request's flash. */

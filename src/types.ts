@@ -124,6 +124,11 @@ export interface SessionStoreCapabilities {
    * keeps the pair of the response that arrived last.
    */
   readonly keepsDataInCookies?: boolean
+  /**
+   * Read without extending the expiry, for readonly sessions. Stores whose
+   * `read` refreshes the expiry (`touchesOnRead`) should offer it.
+   */
+  peek?(sessionId: string): Promise<SessionData | null> | SessionData | null
   /** The store can delete expired entries in bulk (`node ace session:prune`). */
   prune?(): Promise<number> | number
   /** Release what the store opened itself (called when the app shuts down). */

@@ -192,6 +192,17 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   }
 
   /**
+   * Read a session without refreshing its TTL (GET): what readonly sessions
+   * use, so a websocket-style reader never keeps a session alive.
+   */
+  async peek(sessionId: string): Promise<SessionData | null> {
+    const client = await this.#client()
+    const raw = await client.get(this.keyOf(sessionId))
+    const data = raw === null ? null : decodePayload(sessionId, raw)
+    return attachSnapshot(data, raw)
+  }
+
+  /**
    * Replace a session's data and reset its TTL (SET … EX). A session whose
    * metadata names a user is also added to that user's tag set, in the same
    * round trip, so it is listed even if a listing ran before this write.

@@ -89,7 +89,17 @@ export interface StoreCall {
 /**
  * The store methods a session calls.
  */
-const STORE_METHODS = ['read', 'write', 'destroy', 'touch', 'merge', 'tag', 'untag', 'tagged']
+const STORE_METHODS = [
+  'read',
+  'peek',
+  'write',
+  'destroy',
+  'touch',
+  'merge',
+  'tag',
+  'untag',
+  'tagged',
+]
 
 /**
  * How a wrapped store behaves besides recording: extra latency per method.

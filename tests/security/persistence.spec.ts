@@ -261,29 +261,38 @@ test.group('security | persistence, concurrency, cost', () => {
     assert.deepEqual(calls, [])
   })
 
-  test('P6: a readonly session reads, refuses mutations with a typed error and writes nothing', async ({
-    assert,
-    cleanup,
-  }) => {
-    const calls: StoreCall[] = []
-    const app = await bootSecurityApp({
-      store: 'file',
-      calls,
-      session: { skip: ['/ws'] },
-      routes: persistenceRoutes,
-    })
-    cleanup(() => app.close())
-    const client = app.client()
-    await client.post('/put', { secret: 'readable' })
-    const before = await app.backend.raw(sessionIdOf(client)!)
-    calls.length = 0
-    const response = await client.get('/ws')
-    assert.deepEqual(response.json(), { secret: 'readable', code: 'E_SESSION_NOT_MUTABLE' })
-    assert.deepEqual(response.setCookies, [])
-    assert.deepEqual(
-      calls.map((call) => call.method),
-      ['read']
-    )
-    assert.equal(await app.backend.raw(sessionIdOf(client)!), before)
-  })
+  for (const { name, availability } of ALL_STORES.filter((entry) =>
+    ['file', 'redis'].includes(entry.name)
+  )) {
+    test(`P6: a readonly session on the ${name} store reads, refuses mutations and writes or touches nothing`, async ({
+      assert,
+      cleanup,
+    }) => {
+      assertAvailable(availability)
+      const calls: StoreCall[] = []
+      const app = await bootSecurityApp({
+        store: name,
+        calls,
+        session: { skip: ['/ws'] },
+        routes: persistenceRoutes,
+      })
+      cleanup(() => app.close())
+      const client = app.client()
+      await client.post('/put', { secret: 'readable' })
+      const id = sessionIdOf(client)!
+      const before = await app.backend.raw(id)
+      await sleep(1100)
+      const expiresBefore = await app.backend.expiresAt(id)
+      calls.length = 0
+      const response = await client.get('/ws')
+      assert.deepEqual(response.json(), { secret: 'readable', code: 'E_SESSION_NOT_MUTABLE' })
+      assert.deepEqual(response.setCookies, [])
+      assert.deepEqual(
+        calls.map((call) => call.method),
+        [name === 'redis' ? 'peek' : 'read']
+      )
+      assert.equal(await app.backend.raw(id), before)
+      assert.closeTo((await app.backend.expiresAt(id))!, expiresBefore!, 999)
+    }).skip(skipUnlessAvailable(availability), availability.reason)
+  }
 })

@@ -192,6 +192,18 @@ test.group('RedisStore', (group) => {
     assert.isTrue(new RedisStore(client, 60).touchesOnRead)
   }).skip(!!reason, reason)
 
+  test('peek at a session without refreshing its ttl (readonly sessions)', async ({ assert }) => {
+    const store = new RedisStore(client, 600, runPrefix)
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    await client.expire(store.keyOf(id), 100)
+    assert.deepEqual(await store.peek(id), { a: 1 })
+    assert.isAtMost(await client.ttl(store.keyOf(id)), 100)
+    assert.isNull(await store.peek(newSessionId()))
+    await store.read(id)
+    assert.isAbove(await client.ttl(store.keyOf(id)), 500)
+  }).skip(!!reason, reason)
+
   test('delete an undecodable payload and read it as no session', async ({ assert }) => {
     const store = new RedisStore(client, 60, runPrefix)
     const [garbage, foreign] = [newSessionId(), newSessionId()]
