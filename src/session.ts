@@ -2,7 +2,7 @@ import Macroable from '@poppinss/macroable'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
 import { debugSecrets } from './debug.js'
-import { ReadOnlyValuesStore, ValuesStore } from './values_store.js'
+import { omitPaths, pickPaths, ReadOnlyValuesStore, ValuesStore } from './values_store.js'
 import { generateSessionId, type SessionCookies, type SessionIdCookie } from './session_cookies.js'
 import { unstorableReason } from './payload.js'
 import { snapshotOf } from './snapshot.js'
@@ -486,23 +486,22 @@ export class Session extends Macroable {
     this.responseFlashMessages.set('reflashed', { ...this.flashMessages.all() })
   }
 
-  /** Keep some of the previous request's flash messages for one more request. */
+  /**
+   * Keep some of the previous request's flash messages for one more request;
+   * keys may be dot paths (`'errors.email'`).
+   */
   reflashOnly(keys: string[]): void {
     this.#mutable()
-    const kept: SessionData = {}
-    for (const key of keys) {
-      const value = this.flashMessages.get(key)
-      if (value !== undefined) kept[key] = value
-    }
-    this.responseFlashMessages.set('reflashed', kept)
+    this.responseFlashMessages.set('reflashed', pickPaths(this.flashMessages.all(), keys))
   }
 
-  /** Keep the previous request's flash messages but some, for one more request. */
+  /**
+   * Keep the previous request's flash messages but some, for one more request;
+   * keys may be dot paths (`'input.password'`).
+   */
   reflashExcept(keys: string[]): void {
     this.#mutable()
-    const kept: SessionData = { ...this.flashMessages.all() }
-    for (const key of keys) delete kept[key]
-    this.responseFlashMessages.set('reflashed', kept)
+    this.responseFlashMessages.set('reflashed', omitPaths(this.flashMessages.all(), keys))
   }
 
   /** Same as `reflashOnly` (Laravel's name). */

@@ -207,6 +207,49 @@ export class ValuesStore extends ReadOnlyValuesStore {
 }
 
 /**
+ * Only the values at the given paths (`'user.name'` keeps `{ user: { name } }`),
+ * like lodash `pick`. Missing paths are left out.
+ */
+export function pickPaths(source: SessionData, paths: ValuesPath[]): SessionData {
+  const picked: SessionData = {}
+  for (const path of paths) {
+    const segments = toSegments(path)
+    const value = getPath(source, segments)
+    if (value === undefined) continue
+    let target: Record<string, any> = picked
+    for (const segment of segments.slice(0, -1)) {
+      target = isObject(target[segment]) ? target[segment] : (target[segment] = {})
+    }
+    target[segments[segments.length - 1]] = value
+  }
+  return picked
+}
+
+/**
+ * Every value but those at the given paths, like lodash `omit`: the objects on
+ * a path are copied before a key is removed, so `source` is left unchanged.
+ */
+export function omitPaths(source: SessionData, paths: ValuesPath[]): SessionData {
+  const result: SessionData = { ...source }
+  for (const path of paths) {
+    const segments = toSegments(path)
+    let target: Record<string, any> = result
+    for (const segment of segments.slice(0, -1)) {
+      if (!isObject(target[segment])) {
+        target = {}
+        break
+      }
+      target[segment] = Array.isArray(target[segment])
+        ? [...target[segment]]
+        : { ...target[segment] }
+      target = target[segment]
+    }
+    delete target[segments[segments.length - 1]]
+  }
+  return result
+}
+
+/**
  * A short type name for error messages.
  */
 export function describe(value: unknown): string {

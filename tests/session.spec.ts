@@ -256,6 +256,21 @@ for (const store of CORE_STORES) {
       assert.deepEqual((await state(client)).flashMessages, {})
     })
 
+    test('reflash only or all but some dot paths, as lodash pick and omit do', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store)
+      cleanup(close)
+      const messages = { errors: { email: 'Taken', name: 'Short' }, form: { password: 'x', a: 1 } }
+      await call(client, ['flash', messages])
+      await call(client, ['reflashOnly', ['errors.email', 'form.missing']])
+      assert.deepEqual((await state(client)).flashMessages, { errors: { email: 'Taken' } })
+      await call(client, ['flash', messages])
+      await call(client, ['reflashExcept', ['form.password', 'errors']])
+      assert.deepEqual((await state(client)).flashMessages, { form: { a: 1 } })
+    })
+
     test('keep some of the previous messages with keep', async ({ assert, cleanup }) => {
       const { client, close } = await createStoreApp(store)
       cleanup(close)

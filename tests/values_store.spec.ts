@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { ReadOnlyValuesStore, ValuesStore } from '../src/values_store.js'
+import { omitPaths, pickPaths, ReadOnlyValuesStore, ValuesStore } from '../src/values_store.js'
 
 test.group('ReadOnlyValuesStore', () => {
   test('read nested values by dot path or by array path', ({ assert }) => {
@@ -152,5 +152,30 @@ test.group('ValuesStore', () => {
     assert.throws(() => store.set(['a', '__proto__'], 1), /reserved/)
     assert.isUndefined(({} as any).polluted)
     assert.isFalse(store.hasBeenModified)
+  })
+})
+
+test.group('pickPaths and omitPaths', () => {
+  test('pick nested values by dot path and leave missing paths out', ({ assert }) => {
+    const source = { user: { name: 'ada', email: 'a@b.c' }, role: 'admin' }
+    assert.deepEqual(pickPaths(source, ['user.name', 'role', 'user.missing', 'nothing']), {
+      user: { name: 'ada' },
+      role: 'admin',
+    })
+  })
+
+  test('omit nested values by dot path without changing the source', ({ assert }) => {
+    const source = { user: { name: 'ada', password: 'secret' }, tags: ['a'], keep: 1 }
+    const result = omitPaths(source, ['user.password', 'tags', 'keep.deeper', 'absent.path'])
+    assert.deepEqual(result, { user: { name: 'ada' }, keep: 1 })
+    assert.deepEqual(source, { user: { name: 'ada', password: 'secret' }, tags: ['a'], keep: 1 })
+  })
+
+  test('refuse paths that reach a prototype', ({ assert }) => {
+    assert.throws(() => pickPaths({}, ['__proto__.polluted']), /E_SESSION_INVALID_KEY|__proto__/)
+    assert.throws(
+      () => omitPaths({}, ['constructor.prototype']),
+      /E_SESSION_INVALID_KEY|constructor/
+    )
   })
 })
