@@ -89,7 +89,6 @@ export class Session extends Macroable {
   #readonly = false
   #fresh = true
   #sessionId: string | undefined
-  #sessionIdFromCookie: string | undefined
   #idCookie: SessionIdCookie | undefined
   #storedData: SessionData | null = null
   #metadata: SessionMetadata | undefined
@@ -193,7 +192,6 @@ export class Session extends Macroable {
     const cookie = this.#cookies.readSessionId(this.#ctx)
     let data: SessionData | null = null
     if (cookie) {
-      this.#sessionIdFromCookie = cookie.id
       this.#idCookie = cookie
       data = await this.#readStored(cookie.id, readonly)
     }
@@ -721,7 +719,7 @@ export class Session extends Macroable {
     }
     const values = this.#values()
     this.#stageFlashMessages(values)
-    const oldId = this.#fresh ? undefined : this.#sessionIdFromCookie
+    const oldId = this.#fresh ? undefined : this.#idCookie?.id
 
     if (values.isEmpty && !this.#metadata?.userId) {
       debugSecrets('commit %s: empty, not stored; destroyed: %s', this.#sessionId, oldId)
@@ -755,7 +753,7 @@ export class Session extends Macroable {
     }
     if (this.config.saveUninitialized && !this.#invalidated) {
       this.#writeIdCookie()
-    } else if (this.#sessionIdFromCookie) {
+    } else if (this.#idCookie) {
       this.#cookies.clearSessionId(this.#ctx)
     }
   }

@@ -120,10 +120,22 @@ function attributes(options: Partial<CookieOptions>, maxAge: number | undefined)
 const VERIFIED_IDS_LIMIT = 10_000
 
 /**
- * How long an unchanged id cookie goes without being sent again. Its expiry
- * (`Max-Age`) is pushed forward at most this often, not on every response.
+ * How long an unchanged session cookie goes without being sent again. Its
+ * expiry is pushed forward at most this often, not on every response.
  */
 const REISSUE_AFTER_MS = 60_000
+
+/**
+ * True when a cookie whose value seals `expiresAt` should be sent again with a
+ * fresh expiry: it lags more than a minute (half the age when shorter) behind
+ * one issued now. Used for the id cookie and the cookie store's data cookie.
+ */
+export function isDueForReissue(expiresAt: number | undefined, maxAgeMs: number): boolean {
+  if (expiresAt === undefined) {
+    return true
+  }
+  return Date.now() + maxAgeMs - expiresAt >= Math.min(REISSUE_AFTER_MS, maxAgeMs / 2)
+}
 
 /**
  * A verified id cookie of a request.
@@ -229,10 +241,7 @@ export class SessionCookies {
     if (maxAgeMs === undefined) {
       return cookie.expiresAt !== undefined
     }
-    if (cookie.expiresAt === undefined) {
-      return true
-    }
-    return Date.now() + maxAgeMs - cookie.expiresAt >= Math.min(REISSUE_AFTER_MS, maxAgeMs / 2)
+    return isDueForReissue(cookie.expiresAt, maxAgeMs)
   }
 
   /**

@@ -1,14 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { debugSecrets } from '../debug.js'
 import { E_SESSION_COOKIE_TOO_LARGE, E_SESSION_STORE_NEEDS_REQUEST } from '../errors.js'
-import { MAX_COOKIE_BYTES, type SessionCookies } from '../session_cookies.js'
+import { isDueForReissue, MAX_COOKIE_BYTES, type SessionCookies } from '../session_cookies.js'
 import type { SessionData, SessionStoreCapabilities, SessionStoreContract } from '../types.js'
-
-/**
- * How long the expiry sealed in a data cookie may lag behind before a request
- * that changed nothing re-encrypts it.
- */
-const REISSUE_AFTER_MS = 60_000
 
 /**
  * Keeps the session data in an encrypted, authenticated cookie named after the
@@ -88,8 +82,7 @@ export class CookieStore implements SessionStoreContract, SessionStoreCapabiliti
     if (!this.#readData) {
       return
     }
-    const lag = Date.now() + this.#ageMs - (this.#readExpiresAt ?? 0)
-    if (this.#readWithOldKey || lag >= Math.min(REISSUE_AFTER_MS, this.#ageMs / 2)) {
+    if (this.#readWithOldKey || isDueForReissue(this.#readExpiresAt, this.#ageMs)) {
       this.write(sessionId, this.#readData)
     }
   }
