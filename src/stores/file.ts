@@ -1,14 +1,11 @@
 import {
   closeSync,
   fstatSync,
-  mkdirSync,
   openSync,
   readFileSync,
-  renameSync,
   rmSync,
   statSync,
   utimesSync,
-  writeSync,
   type Stats,
 } from 'node:fs'
 import { readdir, rm, stat } from 'node:fs/promises'
@@ -18,6 +15,7 @@ import { METADATA_KEY } from '../session.js'
 import { isValidSessionId } from '../session_cookies.js'
 import { decodePayload, encodePayload, mergedData } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
+import { AtomicFileWriter, SPARE_FOLDER } from './atomic_file_writer.js'
 import type {
   SessionChanges,
   SessionData,
@@ -61,8 +59,9 @@ function isSameFile(known: KnownFile, stats: Stats): boolean {
 
 /**
  * One file per session, `<location>/<sessionId>.txt`, in the payload format of
- * @adonisjs/session. Writes go to a temp file renamed into place, so a crash
- * never leaves a torn file; the expiry is the file's mtime plus `age`.
+ * @adonisjs/session. Writes go to another file renamed into place, so a crash
+ * never leaves a torn file (files replaced are reused, see AtomicFileWriter);
+ * the expiry is the file's mtime plus `age`.
  *
  * Request-path calls use synchronous file calls: session files are small and
  * local, and in Node.js 20 one synchronous read costs about a twentieth of the
@@ -79,12 +78,13 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   #location: string
   #ageMs: number
   #locationReady = false
-  #writes = 0
+  #writer: AtomicFileWriter
   #knownFiles = new Map<string, KnownFile>()
 
   constructor(location: string, ageInSeconds: number) {
     this.#location = location
     this.#ageMs = ageInSeconds * 1000
+    this.#writer = new AtomicFileWriter(location)
   }
 
   /** The file of a session; refuses anything not shaped like a session id. */
@@ -93,13 +93,6 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
       throw new TypeError('Refusing to use an invalid session id as a file name')
     }
     return join(this.#location, `${sessionId}${FILE_SUFFIX}`)
-  }
-
-  #ensureLocation() {
-    if (!this.#locationReady) {
-      mkdirSync(this.#location, { recursive: true })
-      this.#locationReady = true
-    }
   }
 
   /** Remember what a session file holds (bounded: forgotten all at once when full). */
@@ -135,42 +128,45 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     return known && isSameFile(known, stats) ? known.contents : this.#readFile(sessionId)
   }
 
-  /** Read a session file through one descriptor, so contents and stats match. */
-  #readFile(sessionId: string): string | null {
+  /**
+   * Read a session file through one descriptor, so contents and stats match.
+   * A file no longer at its path once read was replaced meanwhile, and may be
+   * a spare another process is rewriting: read the path again.
+   */
+  #readFile(sessionId: string, attempts = 3): string | null {
+    const path = this.#pathOf(sessionId)
     let descriptor: number
     try {
-      descriptor = openSync(this.#pathOf(sessionId), 'r')
+      descriptor = openSync(path, 'r')
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
         return null
       }
       throw error
     }
+    let stats: Stats
+    let contents: string
     try {
-      const stats = fstatSync(descriptor)
-      const contents = readFileSync(descriptor, 'utf8')
-      this.#remember(sessionId, contents, stats)
-      return contents
+      stats = fstatSync(descriptor)
+      contents = readFileSync(descriptor, 'utf8')
     } finally {
       closeSync(descriptor)
     }
+    const now = statSync(path, { throwIfNoEntry: false })
+    if (now?.ino !== stats.ino && attempts > 1) {
+      return this.#readFile(sessionId, attempts - 1)
+    }
+    this.#remember(sessionId, contents, stats)
+    return contents
   }
 
-  /** Write atomically: temp file, then rename over the session file. */
+  /** Replace a session file atomically (see AtomicFileWriter) and remember it. */
   #writeAtomically(sessionId: string, contents: string) {
-    this.#ensureLocation()
-    const path = this.#pathOf(sessionId)
-    const temporary = `${path}.${process.pid}.${++this.#writes}.tmp`
-    const descriptor = openSync(temporary, 'w')
-    let stats: Stats
-    try {
-      writeSync(descriptor, contents)
-      stats = fstatSync(descriptor)
-    } finally {
-      closeSync(descriptor)
+    if (!this.#locationReady) {
+      this.#writer.prepare()
+      this.#locationReady = true
     }
-    renameSync(temporary, path)
-    this.#remember(sessionId, contents, stats)
+    this.#remember(sessionId, contents, this.#writer.write(this.#pathOf(sessionId), contents))
   }
 
   /** Read a session; expired, missing or corrupt files read as null. */
@@ -284,18 +280,27 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     return sessions
   }
 
-  /** Delete every expired session file and stale temp file; returns how many were removed. */
+  /**
+   * Delete every expired session file, stale temp file and spare file left
+   * by a writer; returns how many were removed.
+   */
   async prune(): Promise<number> {
-    let removed = 0
+    const now = Date.now()
+    const removed = await this.#pruneFolder(this.#location, now)
+    return removed + (await this.#pruneFolder(join(this.#location, SPARE_FOLDER), now))
+  }
+
+  /** Delete the files of one folder whose mtime is older than the age. */
+  async #pruneFolder(folder: string, now: number): Promise<number> {
     let names: string[]
     try {
-      names = await readdir(this.#location)
+      names = await readdir(folder)
     } catch {
       return 0
     }
-    const now = Date.now()
+    let removed = 0
     for (const name of names) {
-      const path = join(this.#location, name)
+      const path = join(folder, name)
       const stats = await stat(path).catch(() => null)
       if (stats?.isFile() && stats.mtimeMs + this.#ageMs <= now) {
         await rm(path, { force: true })

@@ -31,7 +31,7 @@ test.group('FileStore', (group) => {
     const store = new FileStore(nested, 60)
     const id = newSessionId()
     await store.write(id, { user: 1 })
-    assert.deepEqual(await readdir(nested), [`${id}.txt`])
+    assert.deepEqual((await readdir(nested)).sort(), ['.spare', `${id}.txt`])
     assert.equal(
       await readFile(join(nested, `${id}.txt`), 'utf8'),
       `{"message":{"user":1},"purpose":"${id}"}`
@@ -91,7 +91,7 @@ test.group('FileStore', (group) => {
     await reader
     assert.isAbove(reads, 0)
     assert.equal(torn, 0)
-    assert.deepEqual(await readdir(folder), [`${id}.txt`])
+    assert.deepEqual((await readdir(folder)).sort(), ['.spare', `${id}.txt`])
   })
 
   test('read an expired file as no session and remove it', async ({ assert }) => {
@@ -125,7 +125,27 @@ test.group('FileStore', (group) => {
     const live = newSessionId()
     await store.write(live, { live: true })
     assert.equal(await store.prune(), 1000)
-    assert.deepEqual(await readdir(folder), [`${live}.txt`])
+    assert.deepEqual((await readdir(folder)).sort(), ['.spare', `${live}.txt`])
+  })
+
+  test('prune removes the spare files a writer left behind once they are older than the age', async ({
+    assert,
+  }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    for (let round = 0; round < 10; round++) {
+      await store.write(id, { round })
+    }
+    const spareFolder = join(folder, '.spare')
+    const spares = await readdir(spareFolder)
+    assert.isAbove(spares.length, 0)
+    assert.equal(await store.prune(), 0)
+    const past = new Date(Date.now() - 61_000)
+    await Promise.all(spares.map((name) => utimes(join(spareFolder, name), past, past)))
+    assert.equal(await store.prune(), spares.length)
+    assert.deepEqual(await readdir(spareFolder), [])
+    await store.write(id, { round: 'after prune' })
+    assert.deepEqual(await store.read(id), { round: 'after prune' })
   })
 
   test('prune a missing location quietly', async ({ assert }) => {
