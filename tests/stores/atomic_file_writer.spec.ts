@@ -66,9 +66,7 @@ test.group('AtomicFileWriter', (group) => {
     }
   })
 
-  test('write when the spare folder was deleted under it, or a spare was removed', ({
-    assert,
-  }) => {
+  test('write when the spare folder was deleted under it, or a spare was removed', ({ assert }) => {
     const writer = new AtomicFileWriter(folder)
     writer.prepare()
     const path = join(folder, 'a.txt')
