@@ -43,7 +43,12 @@ function satchelConfig(store: StoreName, fileLocation: string) {
     memory: {},
     cookie: { cookie: stores.cookie() },
     file: { file: stores.file({ location: fileLocation }) },
-    redis: { redis: stores.redis({ connection: 'main' }) },
+    redis: {
+      redis: stores.redis({
+        connection: 'main',
+        localCache: process.env.BENCH_REDIS_LOCAL_CACHE === '1',
+      }),
+    },
   }
   return defineConfig<Record<string, any>>({ ...SESSION_OPTIONS, store, stores: entries[store] })
 }

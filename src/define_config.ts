@@ -346,7 +346,8 @@ export const stores = {
           new RedisStore(
             () => (redis as any).connection(config.connection),
             resolved.ageInSeconds,
-            config.prefix
+            config.prefix,
+            { localCache: config.localCache }
           )
       )
     })

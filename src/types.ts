@@ -218,6 +218,14 @@ export interface RedisStoreConfig {
   connection: string
   /** Prefix added to every key; none by default (as @adonisjs/session). */
   prefix?: string
+  /**
+   * Keep the payloads of sessions read here in this process, kept valid by
+   * Redis (client-side caching with `CLIENT TRACKING`, Redis 6+): a request
+   * that only reads a cached session makes no round trip, and the TTL is
+   * pushed forward at most once a minute. Off by default; needs Redis 6+ and a
+   * second connection; never used on a cluster or with `enableAutoPipelining`.
+   */
+  localCache?: boolean
 }
 
 /**

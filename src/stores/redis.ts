@@ -6,6 +6,7 @@ import { E_SESSION_MERGE_CONFLICT } from '../errors.js'
 import { METADATA_KEY } from '../session.js'
 import { decodePayload, encodePayload, mergedData } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
+import { RedisLocalCache } from './redis_local_cache.js'
 import type {
   SessionChanges,
   SessionData,
@@ -65,6 +66,12 @@ if current == false then
 end
 return current`
 
+/**
+ * How often, at most, the TTL of a session read from the local cache is
+ * pushed forward (as the id cookie's expiry): it may lag this much.
+ */
+const REFRESH_EVERY_MS = 60_000
+
 const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET_SCRIPT).digest('hex')
 
 /**
@@ -103,21 +110,39 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   #prefix: string
   #mergeQueues = new Map<string, MergeQueue>()
   #connecting = new WeakMap<RedisClient, Promise<void>>()
+  #localCache: boolean
+  /** How often a cached session's TTL is pushed forward. */
+  #refreshEveryMs: number
 
   /**
    * @param connection the connection, or a function returning it on every call
    *   (so a connection closed and reopened by @adonisjs/redis is picked up)
    * @param ageInSeconds the TTL of every session
    * @param prefix prepended to session keys and tag keys; none by default
+   * @param options.localCache cache payloads in this process, kept valid by
+   *   Redis (see RedisLocalCache); off by default, never on a cluster or a
+   *   client with `enableAutoPipelining`
    */
   constructor(
     connection: RedisStoreConnection | (() => RedisStoreConnection),
     ageInSeconds: number,
-    prefix: string = ''
+    prefix: string = '',
+    options: { localCache?: boolean } = {}
   ) {
     this.#connection = typeof connection === 'function' ? connection : () => connection
     this.#ttlSeconds = Math.max(1, Math.floor(ageInSeconds))
     this.#prefix = prefix
+    this.#localCache = options.localCache ?? false
+    this.#refreshEveryMs = Math.min(REFRESH_EVERY_MS, (this.#ttlSeconds * 1000) / 2)
+  }
+
+  /** The local cache of a client, when one is used and Redis tracks its keys now. */
+  #cacheOf(client: RedisClient): RedisLocalCache | undefined {
+    if (!this.#localCache || isCluster(client) || client.options.enableAutoPipelining) {
+      return
+    }
+    const cache = RedisLocalCache.of(client as Redis)
+    return cache.active ? cache : undefined
   }
 
   /** The Redis key of a session. */
@@ -172,23 +197,59 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   }
 
   /**
-   * Read a session and refresh its TTL in one command (GETEX). A payload that
-   * cannot be decoded is deleted and reads as no session.
+   * Read a session and refresh its TTL: from the local cache when Redis tracks
+   * it for this process (the TTL is pushed forward at most once a minute),
+   * else in one round trip. A payload that cannot be decoded is deleted and
+   * reads as no session.
    */
   async read(sessionId: string): Promise<SessionData | null> {
     const client = await this.#client()
     const key = this.keyOf(sessionId)
-    const raw = await client.getex(key, 'EX', this.#ttlSeconds)
+    const cache = this.#cacheOf(client)
+    const raw = cache
+      ? await this.#readCached(client, cache, key)
+      : await client.getex(key, 'EX', this.#ttlSeconds)
     if (raw === null) {
       return null
     }
     const data = decodePayload(sessionId, raw)
     if (!data) {
       debug('redis store: removing the undecodable payload of session %s', fingerprint(sessionId))
+      cache?.forget(cache.fullKey(key))
       await client.del(key)
       return null
     }
     return attachSnapshot(data, raw)
+  }
+
+  /**
+   * A payload from the cache; on a miss, or when its TTL is due for a refresh,
+   * EXPIRE then a tracked GET in one round trip. (Any change to a key, an
+   * EXPIRE by this connection too, ends its tracking: the GET comes last.)
+   */
+  async #readCached(client: RedisClient, cache: RedisLocalCache, key: string) {
+    const fullKey = cache.fullKey(key)
+    const cached = cache.lookup(fullKey)
+    const now = Date.now()
+    if (cached && now - cached.refreshedAt < this.#refreshEveryMs) {
+      return cached.raw
+    }
+    const pending = cache.begin(fullKey)
+    const [, tracking, read] = await Promise.allSettled([
+      client.expire(key, this.#ttlSeconds),
+      client.call('CLIENT', 'CACHING', 'yes'),
+      client.get(key),
+    ])
+    if (read.status === 'rejected') {
+      throw read.reason
+    }
+    const raw = read.value
+    if (tracking.status === 'rejected') {
+      cache.reset()
+    } else {
+      cache.complete(fullKey, pending, raw, now)
+    }
+    return raw
   }
 
   /**
@@ -197,7 +258,9 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    */
   async peek(sessionId: string): Promise<SessionData | null> {
     const client = await this.#client()
-    const raw = await client.get(this.keyOf(sessionId))
+    const key = this.keyOf(sessionId)
+    const cache = this.#cacheOf(client)
+    const raw = cache?.lookup(cache.fullKey(key))?.raw ?? (await client.get(key))
     const data = raw === null ? null : decodePayload(sessionId, raw)
     return attachSnapshot(data, raw)
   }
@@ -209,6 +272,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    */
   async write(sessionId: string, data: SessionData): Promise<void> {
     const client = await this.#client()
+    this.#forget(client, this.keyOf(sessionId))
     const written = client.set(
       this.keyOf(sessionId),
       encodePayload(sessionId, data),
@@ -286,16 +350,50 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     throw new E_SESSION_MERGE_CONFLICT([MAX_MERGE_ATTEMPTS])
   }
 
-  /** EVALSHA the compare-and-set script; EVAL it when Redis does not have it cached. */
+  /**
+   * EVALSHA the compare-and-set script (EVAL it when Redis does not have it
+   * cached). With the local cache on, a tracked GET follows in the same round
+   * trip, so the session stays cached after this process wrote it.
+   */
   async #runCompareAndSet(client: RedisClient, key: string, expected: string, payload: string) {
     const args = [1, key, expected, payload, this.#ttlSeconds] as const
+    const cache = this.#cacheOf(client)
     try {
-      return (await client.evalsha(COMPARE_AND_SET_SHA, ...args)) as number | string
+      if (!cache) {
+        return (await client.evalsha(COMPARE_AND_SET_SHA, ...args)) as number | string
+      }
+      const fullKey = cache.fullKey(key)
+      const pending = cache.begin(fullKey)
+      const now = Date.now()
+      const [script, tracking, read] = await Promise.allSettled([
+        client.evalsha(COMPARE_AND_SET_SHA, ...args) as Promise<number | string>,
+        client.call('CLIENT', 'CACHING', 'yes'),
+        client.get(key),
+      ])
+      if (script.status === 'rejected') {
+        throw script.reason
+      }
+      if (tracking.status === 'rejected' || read.status === 'rejected') {
+        cache.reset()
+      } else {
+        cache.complete(fullKey, pending, read.value, now)
+      }
+      const result = script.value
+      return result as number | string
     } catch (error) {
+      cache?.forget(cache.fullKey(key))
       if (!String((error as Error)?.message).startsWith('NOSCRIPT')) {
         throw error
       }
       return (await client.eval(COMPARE_AND_SET_SCRIPT, ...args)) as number | string
+    }
+  }
+
+  /** Drop a key from the local cache before this process changes it. */
+  #forget(client: RedisClient, key: string) {
+    if (this.#localCache && !isCluster(client)) {
+      const cache = RedisLocalCache.of(client as Redis)
+      cache.forget(cache.fullKey(key))
     }
   }
 
@@ -305,6 +403,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    */
   async destroy(sessionId: string): Promise<void> {
     const client = await this.#client()
+    this.#forget(client, this.keyOf(sessionId))
     const raw = await client.getdel(this.keyOf(sessionId))
     const userId = raw === null ? undefined : userIdOf(decodePayload(sessionId, raw))
     if (userId !== undefined) {
@@ -407,8 +506,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
 
   /** Every tag set key, scanned on each master of a cluster. */
   async #tagKeys(client: RedisClient): Promise<string[]> {
-    const isCluster = 'nodes' in client && typeof client.nodes === 'function'
-    const nodes = isCluster ? (client as Cluster).nodes('master') : [client as Redis]
+    const nodes = isCluster(client) ? (client as Cluster).nodes('master') : [client as Redis]
     /* SCAN does not apply the connection's keyPrefix: match it, then strip it. */
     const connectionPrefix = client.options.keyPrefix ?? ''
     const pattern = `${globEscape(connectionPrefix + this.tagKeyOf(''))}*`
@@ -425,6 +523,13 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     }
     return [...keys]
   }
+}
+
+/**
+ * True for an ioredis Cluster client.
+ */
+function isCluster(client: RedisClient): boolean {
+  return 'nodes' in client && typeof client.nodes === 'function'
 }
 
 /**

@@ -10,6 +10,7 @@ import { METADATA_KEY } from '../../src/session.js'
 import { encodePayload } from '../../src/payload.js'
 import { snapshotOf } from '../../src/snapshot.js'
 import { RedisStore } from '../../src/stores/redis.js'
+import { RedisLocalCache } from '../../src/stores/redis_local_cache.js'
 import type { SessionChanges } from '../../src/types.js'
 import { CookieClient, createTestApp } from '../../tests_helpers/index.js'
 import {
@@ -107,6 +108,24 @@ if (missing({ sharedRedis: true })) {
       const client = sharedClient()
       const store = new RedisStore(client, age, runPrefix)
       conformanceClients.set(store, client)
+      return store
+    },
+    async cleanup(store) {
+      const client = conformanceClients.get(store)!
+      conformanceClients.delete(store)
+      await deleteMatching(client, `${runPrefix}*`)
+      client.disconnect()
+    },
+    tagging: true,
+    merge: true,
+  })
+  storeConformanceSuite({
+    name: 'RedisStore with the local cache',
+    async createStore(age) {
+      const client = sharedClient()
+      const store = new RedisStore(client, age, runPrefix, { localCache: true })
+      conformanceClients.set(store, client)
+      await untilLocalCacheIsOn(client)
       return store
     },
     async cleanup(store) {
@@ -343,7 +362,7 @@ test.group('RedisStore | round trips', (group) => {
     const server = await startRedisServer()
     admin = new Redis({ port: server.port, host: server.host })
     const storeClient = new Redis({ port: server.port, host: server.host })
-    store = new RedisStore(storeClient, 60)
+    store = new RedisStore(storeClient, 60, '', { localCache: false })
     /* The first merge on a new server loads the script (EVAL after NOSCRIPT). */
     const warmUp = newSessionId()
     await store.write(warmUp, {})
@@ -358,7 +377,9 @@ test.group('RedisStore | round trips', (group) => {
     if (!reason) await admin.config('RESETSTAT')
   })
 
-  test('read with one GETEX and touch with one EXPIRE', async ({ assert }) => {
+  test('without the local cache, read with one GETEX and touch with one EXPIRE', async ({
+    assert,
+  }) => {
     const id = newSessionId()
     await store.write(id, { a: 1 })
     await admin.config('RESETSTAT')
@@ -369,12 +390,14 @@ test.group('RedisStore | round trips', (group) => {
     assert.deepEqual(await commandCounts(admin), { expire: 1 })
   }).skip(!!reason, reason)
 
-  test('write with one SET', async ({ assert }) => {
+  test('without the local cache, write with one SET', async ({ assert }) => {
     await store.write(newSessionId(), { a: 1 })
     assert.deepEqual(await commandCounts(admin), { set: 1 })
   }).skip(!!reason, reason)
 
-  test('merge with one script call when nothing changed since the read', async ({ assert }) => {
+  test('without the local cache, merge with one script call when nothing changed since the read', async ({
+    assert,
+  }) => {
     const id = newSessionId()
     await store.write(id, { a: 1 })
     const data = await store.read(id)
@@ -418,6 +441,183 @@ test.group('RedisStore | round trips', (group) => {
     assert.equal((await browser.post('/write')).status, 200)
     assert.deepEqual(await commandCounts(serverAdmin), { getex: 1, evalsha: 1, get: 1, set: 1 })
   }).skip(!!reason, reason)
+
+  test('with the local cache, send no command for a read and one round trip for a write', async ({
+    assert,
+    cleanup,
+  }) => {
+    const server = await startRedisServer()
+    cleanup(() => server.stop())
+    const app = await createRedisApp(
+      server,
+      (router) => {
+        router.get('/read', ({ session }) => session.all())
+        router.post('/write', ({ session }) => session.put('n', Date.now()))
+      },
+      { localCache: true }
+    )
+    cleanup(() => app.close())
+    await untilLocalCacheIsOn(await appRedisClient(app.app))
+    const serverAdmin = new Redis({ port: server.port })
+    cleanup(() => serverAdmin.disconnect())
+    const browser = new CookieClient(app.url)
+    /* A new session, then a merge that loads the script (EVAL after NOSCRIPT), then a cached one. */
+    await browser.post('/write')
+    await browser.post('/write')
+    await browser.post('/write')
+    await serverAdmin.config('RESETSTAT')
+    assert.equal((await browser.get('/read')).status, 200)
+    assert.deepEqual(await commandCounts(serverAdmin), {})
+    await serverAdmin.config('RESETSTAT')
+    assert.equal((await browser.post('/write')).status, 200)
+    /* One round trip: the script (whose GET and SET run inside Redis), then a tracked GET. */
+    assert.deepEqual(await commandCounts(serverAdmin), {
+      'evalsha': 1,
+      'client|caching': 1,
+      'get': 2,
+      'set': 1,
+    })
+  }).skip(!!reason, reason)
+})
+
+/** The ioredis client of the "main" connection of a test app. */
+async function appRedisClient(app: { container: { make(name: string): Promise<any> } }) {
+  const redis = await app.container.make('redis')
+  return redis.connection('main').ioConnection as Redis
+}
+
+/** Wait (at most 3 s) until Redis tracks keys for a client's local cache. */
+async function untilLocalCacheIsOn(client: Redis) {
+  const deadline = Date.now() + 3000
+  if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve))
+  while (!RedisLocalCache.of(client).active) {
+    if (Date.now() > deadline) throw new Error('The local cache did not turn on within 3 s')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+test.group('RedisStore | local cache', (group) => {
+  const reason = missing({ redisServers: true })
+  let server: Awaited<ReturnType<typeof startRedisServer>>
+  let admin: Redis
+  const clients: Redis[] = []
+  function client() {
+    const created = new Redis({ port: server.port, host: server.host, maxRetriesPerRequest: 1 })
+    created.on('error', () => {})
+    clients.push(created)
+    return created
+  }
+  group.setup(async () => {
+    if (reason) return () => {}
+    server = await startRedisServer()
+    admin = new Redis({ port: server.port, host: server.host })
+    return async () => {
+      admin.disconnect()
+      await server.stop()
+    }
+  })
+  group.each.setup(() => {
+    return () => {
+      for (const created of clients.splice(0)) created.disconnect()
+    }
+  })
+
+  test('read a cached session with no round trip, and see another process write at once', async ({
+    assert,
+  }) => {
+    const ours = client()
+    const store = new RedisStore(ours, 60, '', { localCache: true })
+    const theirs = new RedisStore(client(), 60, '', { localCache: false })
+    await untilLocalCacheIsOn(ours)
+    const id = newSessionId()
+    await theirs.write(id, { by: 'them' })
+    assert.deepEqual(await store.read(id), { by: 'them' })
+    await admin.config('RESETSTAT')
+    assert.deepEqual(await store.read(id), { by: 'them' })
+    assert.deepEqual(await commandCounts(admin), {})
+    await theirs.write(id, { by: 'them, later' })
+    await admin.ping()
+    assert.deepEqual(await store.read(id), { by: 'them, later' })
+    await theirs.destroy(id)
+    await admin.ping()
+    assert.isNull(await store.read(id))
+  }).skip(!!reason, reason)
+
+  test('keep a session cached, with its new data, after this process merged into it', async ({
+    assert,
+  }) => {
+    const ours = client()
+    const store = new RedisStore(ours, 60, '', { localCache: true })
+    await untilLocalCacheIsOn(ours)
+    const id = newSessionId()
+    await store.write(id, { a: 0 })
+    /* The first merge on this server loads the script (EVAL after NOSCRIPT). */
+    await store.merge(id, changes({ set: { a: 1 } }), snapshotOf(await store.read(id)))
+    const data = await store.read(id)
+    await store.merge(id, changes({ set: { b: 2 } }), snapshotOf(data))
+    await admin.config('RESETSTAT')
+    assert.deepEqual(await store.read(id), { a: 1, b: 2 })
+    assert.deepEqual(await commandCounts(admin), {})
+    const theirs = new RedisStore(client(), 60, '', { localCache: false })
+    await theirs.merge(id, changes({ set: { c: 3 } }), snapshotOf(await theirs.read(id)))
+    await admin.ping()
+    assert.deepEqual(await store.read(id), { a: 1, b: 2, c: 3 })
+  }).skip(!!reason, reason)
+
+  test('push the TTL of a cached session forward once half the age has passed', async ({
+    assert,
+  }) => {
+    const ours = client()
+    const store = new RedisStore(ours, 2, '', { localCache: true })
+    await untilLocalCacheIsOn(ours)
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    await store.read(id)
+    await new Promise((resolve) => setTimeout(resolve, 1100))
+    assert.isBelow(await admin.pttl(id), 1000)
+    await admin.config('RESETSTAT')
+    assert.deepEqual(await store.read(id), { a: 1 })
+    /* One round trip: EXPIRE, then a tracked GET (the EXPIRE ended the tracking). */
+    assert.deepEqual(await commandCounts(admin), { 'expire': 1, 'client|caching': 1, 'get': 1 })
+    assert.isAbove(await admin.pttl(id), 1500)
+  }).skip(!!reason, reason)
+
+  test('empty the cache and stop using it while the connection is down', async ({
+    assert,
+    cleanup,
+  }) => {
+    const own = await startRedisServer()
+    cleanup(() => own.stop())
+    const ours = new Redis({ port: own.port, host: own.host, maxRetriesPerRequest: 1 })
+    ours.on('error', () => {})
+    cleanup(() => ours.disconnect())
+    const store = new RedisStore(ours, 60, '', { localCache: true })
+    await untilLocalCacheIsOn(ours)
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    assert.deepEqual(await store.read(id), { a: 1 })
+    await own.stop()
+    const restarted = await startRedisServer({ port: own.port })
+    cleanup(() => restarted.stop())
+    if (ours.status !== 'ready') await new Promise((resolve) => ours.once('ready', resolve))
+    assert.isNull(
+      await store.read(id),
+      'the restarted Redis holds nothing; the cache must not answer'
+    )
+    await untilLocalCacheIsOn(ours)
+    await store.write(id, { a: 2 })
+    assert.deepEqual(await store.read(id), { a: 2 })
+  })
+    .skip(!!reason, reason)
+    .timeout(15_000)
+
+  test('never cache a read that an invalidation overtook', ({ assert }) => {
+    const cache = RedisLocalCache.of(new Redis({ lazyConnect: true }))
+    const pending = cache.begin('key')
+    cache.forget('key')
+    cache.complete('key', pending, 'stale', Date.now())
+    assert.isUndefined(cache.lookup('key'))
+  })
 })
 
 /**
@@ -427,12 +627,23 @@ test.group('RedisStore | round trips', (group) => {
 function createRedisApp(
   address: { host: string; port: number },
   routes: Parameters<typeof createTestApp>[0]['routes'],
-  options: { prefix?: string; connection?: RedisConnectionConfig; storeTimeout?: number } = {}
+  options: {
+    prefix?: string
+    connection?: RedisConnectionConfig
+    storeTimeout?: number
+    localCache?: boolean
+  } = {}
 ) {
   return createTestApp({
     session: defineConfig({
       store: 'redis',
-      stores: { redis: stores.redis({ connection: 'main', prefix: options.prefix }) },
+      stores: {
+        redis: stores.redis({
+          connection: 'main',
+          prefix: options.prefix,
+          localCache: options.localCache,
+        }),
+      },
       storeTimeout: options.storeTimeout ?? 2000,
     }),
     providers: [() => import('@adonisjs/redis/redis_provider')],
