@@ -12,9 +12,11 @@ const INVALIDATION_CHANNEL = '__redis__:invalidate'
 const ENTRIES_LIMIT = 10_000
 
 /**
- * The shortest pause between two attempts to turn tracking on.
+ * The pause between two attempts to turn tracking on; it doubles after each
+ * failed attempt (a server that refuses `CLIENT TRACKING`, an ACL), up to a minute.
  */
 const RESTART_AFTER_MS = 1000
+const RESTART_AFTER_MAX_MS = 60_000
 
 /**
  * A payload Redis holds, as this process last read it, and when its TTL was
@@ -54,6 +56,7 @@ export class RedisLocalCache {
   #active = false
   #starting = false
   #lastStart = 0
+  #restartAfterMs = RESTART_AFTER_MS
 
   /** The cache of an ioredis client (created on first use). */
   static of(client: Redis): RedisLocalCache {
@@ -140,21 +143,25 @@ export class RedisLocalCache {
     subscriber?.disconnect()
   }
 
-  /** Turn tracking on in the background, at most once a second. */
+  /** Turn tracking on in the background (at most once a second, less often after failures). */
   #startSoon() {
     const now = Date.now()
     if (
       this.#starting ||
       this.#client.status !== 'ready' ||
-      now - this.#lastStart < RESTART_AFTER_MS
+      now - this.#lastStart < this.#restartAfterMs
     ) {
       return
     }
     this.#starting = true
     this.#lastStart = now
     this.#start()
+      .then(() => {
+        this.#restartAfterMs = RESTART_AFTER_MS
+      })
       .catch((error) => {
         debug('redis store: local cache stays off: %s', (error as Error)?.message)
+        this.#restartAfterMs = Math.min(this.#restartAfterMs * 2, RESTART_AFTER_MAX_MS)
         this.#closeSubscriber()
       })
       .finally(() => {

@@ -611,6 +611,31 @@ test.group('RedisStore | local cache', (group) => {
     .skip(!!reason, reason)
     .timeout(15_000)
 
+  test('work without the cache, and without a storm of connections, when Redis refuses CLIENT', async ({
+    assert,
+    cleanup,
+  }) => {
+    const own = await startRedisServer({ args: ['--rename-command', 'CLIENT', ''] })
+    cleanup(() => own.stop())
+    const ours = new Redis({ port: own.port, host: own.host, maxRetriesPerRequest: 1 })
+    ours.on('error', () => {})
+    cleanup(() => ours.disconnect())
+    const store = new RedisStore(ours, 60, '', { localCache: true })
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    for (let round = 0; round < 80; round++) {
+      assert.deepEqual(await store.read(id), { a: 1 })
+      await new Promise((resolve) => setTimeout(resolve, 50))
+    }
+    assert.isFalse(RedisLocalCache.of(ours).active)
+    const stats = await ours.info('stats')
+    const connections = Number(stats.match(/total_connections_received:(\d+)/)![1])
+    /* In 4 s: attempts at 0 and 2 s (then 6 s); one a second would make 4 or 5. */
+    assert.isAtMost(connections, 4, 'ours, a first attempt and one after 2 s')
+  })
+    .skip(!!reason, reason)
+    .timeout(15_000)
+
   test('never cache a read that an invalidation overtook', ({ assert }) => {
     const cache = RedisLocalCache.of(new Redis({ lazyConnect: true }))
     const pending = cache.begin('key')
