@@ -18,7 +18,11 @@ const SESSIONS_FOLDER = fileURLToPath(new URL('../../tmp/commands/destroy', impo
 const configs = storeConfigs(SESSIONS_FOLDER)
 
 /** The session files left on disk. */
-const sessionFiles = () => readdir(SESSIONS_FOLDER).catch(() => [])
+/** The session files in the folder (the store's `.spare` folder left out). */
+const sessionFiles = () =>
+  readdir(SESSIONS_FOLDER)
+    .then((names) => names.filter((name) => name.endsWith('.txt')))
+    .catch(() => [])
 
 test.group('session:destroy', (group) => {
   group.each.setup(() => rm(SESSIONS_FOLDER, { recursive: true, force: true }))
