@@ -241,6 +241,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
       client.get(key),
     ])
     if (read.status === 'rejected') {
+      cache.forget(fullKey)
       throw read.reason
     }
     const raw = read.value
