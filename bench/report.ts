@@ -108,11 +108,11 @@ export function checkTargets(
     for (const [index, scenario] of TRAFFIC_SCENARIOS.entries()) {
       const result = traffic?.[index]
       const limit = TRIP_LIMITS[scenario.kind]
-      const target = scenario.kind === 'write' ? `≤ ${limit}` : `${limit}`
+      /* With the local cache a read makes no round trip and refreshes the TTL once a minute. */
+      const atMost = scenario.kind === 'write' || process.env.BENCH_REDIS_LOCAL_CACHE === '1'
+      const target = atMost ? `≤ ${limit}` : `${limit}`
       targets.push({
-        pass: result
-          ? result.roundTrips <= limit && (scenario.kind === 'write' || result.roundTrips === limit)
-          : null,
+        pass: result ? result.roundTrips <= limit && (atMost || result.roundTrips === limit) : null,
         line: `redis round trips, ${scenario.name} (${scenario.kind}): ${result ? result.roundTrips : 'n/a'} per request (target ${target})`,
       })
     }
