@@ -102,41 +102,26 @@ if (missing({ sharedRedis: true })) {
     test('run the store conformance suite').skip(true, missing({ sharedRedis: true }))
   })
 } else {
-  storeConformanceSuite({
-    name: 'RedisStore',
-    createStore(age) {
-      const client = sharedClient()
-      const store = new RedisStore(client, age, runPrefix)
-      conformanceClients.set(store, client)
-      return store
-    },
-    async cleanup(store) {
-      const client = conformanceClients.get(store)!
-      conformanceClients.delete(store)
-      await deleteMatching(client, `${runPrefix}*`)
-      client.disconnect()
-    },
-    tagging: true,
-    merge: true,
-  })
-  storeConformanceSuite({
-    name: 'RedisStore with the local cache',
-    async createStore(age) {
-      const client = sharedClient()
-      const store = new RedisStore(client, age, runPrefix, { localCache: true })
-      conformanceClients.set(store, client)
-      await untilLocalCacheIsOn(client)
-      return store
-    },
-    async cleanup(store) {
-      const client = conformanceClients.get(store)!
-      conformanceClients.delete(store)
-      await deleteMatching(client, `${runPrefix}*`)
-      client.disconnect()
-    },
-    tagging: true,
-    merge: true,
-  })
+  for (const localCache of [false, true]) {
+    storeConformanceSuite({
+      name: localCache ? 'RedisStore with the local cache' : 'RedisStore',
+      async createStore(age) {
+        const client = sharedClient()
+        const store = new RedisStore(client, age, runPrefix, { localCache })
+        conformanceClients.set(store, client)
+        if (localCache) await untilLocalCacheIsOn(client)
+        return store
+      },
+      async cleanup(store) {
+        const client = conformanceClients.get(store)!
+        conformanceClients.delete(store)
+        await deleteMatching(client, `${runPrefix}*`)
+        client.disconnect()
+      },
+      tagging: true,
+      merge: true,
+    })
+  }
 }
 
 test.group('RedisStore', (group) => {
