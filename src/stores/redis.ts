@@ -67,12 +67,56 @@ end
 return current`
 
 /**
+ * The compare-and-set script for a connection with the local cache on: the
+ * same, then a read of the key it set, so that Redis tracks the new value for
+ * this connection (any change ends a key's tracking, this connection's too).
+ */
+const TRACKED_COMPARE_AND_SET_SCRIPT = `local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  redis.call('GET', KEYS[1])
+  return 1
+end
+if current == false then
+  return 0
+end
+return current`
+
+/**
+ * Pushes the TTL of KEYS[1] forward to ARGV[1] seconds and returns its value,
+ * read last so that Redis tracks it (local cache).
+ */
+const TRACKED_READ_SCRIPT = `redis.call('EXPIRE', KEYS[1], ARGV[1])
+return redis.call('GET', KEYS[1])`
+
+/**
  * How often, at most, the TTL of a session read from the local cache is
  * pushed forward (as the id cookie's expiry): it may lag this much.
  */
 const REFRESH_EVERY_MS = 60_000
 
-const COMPARE_AND_SET_SHA = createHash('sha1').update(COMPARE_AND_SET_SCRIPT).digest('hex')
+/**
+ * A Lua script with its SHA1, as EVALSHA wants it.
+ */
+interface Script {
+  body: string
+  sha: string
+}
+
+function script(body: string): Script {
+  return { body, sha: createHash('sha1').update(body).digest('hex') }
+}
+
+const COMPARE_AND_SET = script(COMPARE_AND_SET_SCRIPT)
+const TRACKED_COMPARE_AND_SET = script(TRACKED_COMPARE_AND_SET_SCRIPT)
+const TRACKED_READ = script(TRACKED_READ_SCRIPT)
+
+/**
+ * True for the error Redis answers EVALSHA with when it lost the script.
+ */
+function isMissingScript(error: unknown): boolean {
+  return String((error as Error)?.message).startsWith('NOSCRIPT')
+}
 
 /**
  * The merges of one session waiting in this process, and the payload the last
@@ -224,8 +268,9 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
 
   /**
    * A payload from the cache; on a miss, or when its TTL is due for a refresh,
-   * EXPIRE then a tracked GET in one round trip. (Any change to a key, an
-   * EXPIRE by this connection too, ends its tracking: the GET comes last.)
+   * one round trip: `CLIENT CACHING yes` and a script that refreshes the TTL
+   * and reads the value last (any change to a key, an EXPIRE by this
+   * connection too, ends its tracking).
    */
   async #readCached(client: RedisClient, cache: RedisLocalCache, key: string) {
     const fullKey = cache.fullKey(key)
@@ -235,20 +280,18 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
       return cached.raw
     }
     const pending = cache.begin(fullKey)
-    const [, tracking, read] = await Promise.allSettled([
-      client.expire(key, this.#ttlSeconds),
-      client.call('CLIENT', 'CACHING', 'yes'),
-      client.get(key),
-    ])
-    if (read.status === 'rejected') {
+    let outcome: { tracked: boolean; value: unknown }
+    try {
+      outcome = await this.#runTracked(client, TRACKED_READ, [1, key, this.#ttlSeconds])
+    } catch (error) {
       cache.forget(fullKey)
-      throw read.reason
+      throw error
     }
-    const raw = read.value
-    if (tracking.status === 'rejected') {
-      cache.reset()
-    } else {
+    const raw = outcome.value as string | null
+    if (outcome.tracked) {
       cache.complete(fullKey, pending, raw, now)
+    } else {
+      cache.reset()
     }
     return raw
   }
@@ -352,42 +395,72 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   }
 
   /**
-   * EVALSHA the compare-and-set script (EVAL it when Redis does not have it
-   * cached). With the local cache on, a tracked GET follows in the same round
-   * trip, so the session stays cached after this process wrote it.
+   * Run the compare-and-set script. With the local cache on, it runs tracked
+   * and reads the key it set last, so the session stays cached after this
+   * process wrote it: one round trip, two commands.
    */
   async #runCompareAndSet(client: RedisClient, key: string, expected: string, payload: string) {
     const args = [1, key, expected, payload, this.#ttlSeconds] as const
     const cache = this.#cacheOf(client)
+    if (!cache) {
+      return (await this.#runScript(client, COMPARE_AND_SET, args)) as number | string
+    }
+    const fullKey = cache.fullKey(key)
+    const pending = cache.begin(fullKey)
+    const now = Date.now()
+    let outcome: { tracked: boolean; value: unknown }
     try {
-      if (!cache) {
-        return (await client.evalsha(COMPARE_AND_SET_SHA, ...args)) as number | string
-      }
-      const fullKey = cache.fullKey(key)
-      const pending = cache.begin(fullKey)
-      const now = Date.now()
-      const [script, tracking, read] = await Promise.allSettled([
-        client.evalsha(COMPARE_AND_SET_SHA, ...args) as Promise<number | string>,
-        client.call('CLIENT', 'CACHING', 'yes'),
-        client.get(key),
-      ])
-      if (script.status === 'rejected') {
-        throw script.reason
-      }
-      if (tracking.status === 'rejected' || read.status === 'rejected') {
-        cache.reset()
-      } else {
-        cache.complete(fullKey, pending, read.value, now)
-      }
-      const result = script.value
-      return result as number | string
+      outcome = await this.#runTracked(client, TRACKED_COMPARE_AND_SET, args)
     } catch (error) {
-      cache?.forget(cache.fullKey(key))
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) {
+      cache.forget(fullKey)
+      throw error
+    }
+    if (!outcome.tracked) {
+      cache.reset()
+    } else if (outcome.value === 1) {
+      cache.complete(fullKey, pending, payload, now)
+    } else {
+      cache.forget(fullKey)
+    }
+    return outcome.value as number | string
+  }
+
+  /** EVALSHA a script; EVAL it when Redis does not have it cached. */
+  async #runScript(client: RedisClient, { body, sha }: Script, args: readonly (string | number)[]) {
+    try {
+      return await client.evalsha(sha, ...(args as [number, string]))
+    } catch (error) {
+      if (!isMissingScript(error)) {
         throw error
       }
-      return (await client.eval(COMPARE_AND_SET_SCRIPT, ...args)) as number | string
+      return await client.eval(body, ...(args as [number, string]))
     }
+  }
+
+  /**
+   * Run a script right after `CLIENT CACHING yes`, so Redis tracks the keys it
+   * reads for this connection (EVAL, with tracking again, when Redis lost the
+   * script). `tracked` is false when tracking is off (the connection was
+   * replaced): nothing read may then be cached.
+   */
+  async #runTracked(
+    client: RedisClient,
+    { body, sha }: Script,
+    args: readonly (string | number)[]
+  ) {
+    const run = (command: 'evalsha' | 'eval', source: string) =>
+      Promise.allSettled([
+        client.call('CLIENT', 'CACHING', 'yes'),
+        client[command](source, ...(args as [number, string])),
+      ])
+    let [tracking, result] = await run('evalsha', sha)
+    if (result.status === 'rejected' && isMissingScript(result.reason)) {
+      ;[tracking, result] = await run('eval', body)
+    }
+    if (result.status === 'rejected') {
+      throw result.reason
+    }
+    return { tracked: tracking.status === 'fulfilled', value: result.value }
   }
 
   /** Drop a key from the local cache before this process changes it. */

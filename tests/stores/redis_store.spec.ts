@@ -455,7 +455,7 @@ test.group('RedisStore | round trips', (group) => {
     assert.deepEqual(await commandCounts(serverAdmin), {})
     await serverAdmin.config('RESETSTAT')
     assert.equal((await browser.post('/write')).status, 200)
-    /* One round trip: the script (whose GET and SET run inside Redis), then a tracked GET. */
+    /* One round trip: CLIENT CACHING, then the script (its GET, SET and final GET run inside Redis). */
     assert.deepEqual(await commandCounts(serverAdmin), {
       'evalsha': 1,
       'client|caching': 1,
@@ -549,6 +549,26 @@ test.group('RedisStore | local cache', (group) => {
     assert.deepEqual(await store.read(id), { a: 1, b: 2, c: 3 })
   }).skip(!!reason, reason)
 
+  test('keep caching after Redis lost its scripts: the script is sent again, tracked', async ({
+    assert,
+  }) => {
+    const ours = client()
+    const store = new RedisStore(ours, 60, '', { localCache: true })
+    await untilLocalCacheIsOn(ours)
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    const data = await store.read(id)
+    await admin.script('FLUSH')
+    await store.merge(id, changes({ set: { b: 2 } }), snapshotOf(data))
+    await admin.config('RESETSTAT')
+    assert.deepEqual(await store.read(id), { a: 1, b: 2 })
+    assert.deepEqual(await commandCounts(admin), {})
+    const theirs = new RedisStore(client(), 60, '', { localCache: false })
+    await theirs.write(id, { by: 'them' })
+    await admin.ping()
+    assert.deepEqual(await store.read(id), { by: 'them' })
+  }).skip(!!reason, reason)
+
   test('push the TTL of a cached session forward once half the age has passed', async ({
     assert,
   }) => {
@@ -562,8 +582,13 @@ test.group('RedisStore | local cache', (group) => {
     assert.isBelow(await admin.pttl(id), 1000)
     await admin.config('RESETSTAT')
     assert.deepEqual(await store.read(id), { a: 1 })
-    /* One round trip: EXPIRE, then a tracked GET (the EXPIRE ended the tracking). */
-    assert.deepEqual(await commandCounts(admin), { 'expire': 1, 'client|caching': 1, 'get': 1 })
+    /* One round trip: CLIENT CACHING, then a script whose EXPIRE and GET run inside Redis. */
+    assert.deepEqual(await commandCounts(admin), {
+      'client|caching': 1,
+      'evalsha': 1,
+      'expire': 1,
+      'get': 1,
+    })
     assert.isAbove(await admin.pttl(id), 1500)
   }).skip(!!reason, reason)
 
