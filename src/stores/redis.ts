@@ -54,33 +54,22 @@ function mergeBackoff(conflicts: number): Promise<void> | undefined {
  * Sets KEYS[1] to ARGV[2] with a TTL of ARGV[3] seconds only when it still
  * holds ARGV[1] (what the caller based its change on). Returns 1 when set, 0
  * when the key is gone (never recreated), or the current value to retry
- * against. Compares raw strings: no JSON is decoded in Lua.
+ * against. Compares raw strings: no JSON is decoded in Lua. With `readBack`
+ * (local cache on), it reads the key it set last, so that Redis tracks the new
+ * value for this connection (any change ends a key's tracking, this
+ * connection's too).
  */
-const COMPARE_AND_SET_SCRIPT = `local current = redis.call('GET', KEYS[1])
+function compareAndSetScript(readBack: boolean): string {
+  return `local current = redis.call('GET', KEYS[1])
 if current == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])${readBack ? "\n  redis.call('GET', KEYS[1])" : ''}
   return 1
 end
 if current == false then
   return 0
 end
 return current`
-
-/**
- * The compare-and-set script for a connection with the local cache on: the
- * same, then a read of the key it set, so that Redis tracks the new value for
- * this connection (any change ends a key's tracking, this connection's too).
- */
-const TRACKED_COMPARE_AND_SET_SCRIPT = `local current = redis.call('GET', KEYS[1])
-if current == ARGV[1] then
-  redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
-  redis.call('GET', KEYS[1])
-  return 1
-end
-if current == false then
-  return 0
-end
-return current`
+}
 
 /**
  * Pushes the TTL of KEYS[1] forward to ARGV[1] seconds and returns its value,
@@ -107,8 +96,8 @@ function script(body: string): Script {
   return { body, sha: createHash('sha1').update(body).digest('hex') }
 }
 
-const COMPARE_AND_SET = script(COMPARE_AND_SET_SCRIPT)
-const TRACKED_COMPARE_AND_SET = script(TRACKED_COMPARE_AND_SET_SCRIPT)
+const COMPARE_AND_SET = script(compareAndSetScript(false))
+const TRACKED_COMPARE_AND_SET = script(compareAndSetScript(true))
 const TRACKED_READ = script(TRACKED_READ_SCRIPT)
 
 /**
