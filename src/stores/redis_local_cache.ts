@@ -43,14 +43,15 @@ const caches = new WeakMap<Redis, RedisLocalCache>()
  * reads a cached session then costs no round trip at all.
  *
  * Only what Redis tracks for this connection is cached: payloads read with
- * tracking on. A write by this process (which Redis stops tracking, NOLOOP
- * or not) is followed by a tracked read in the same round trip. Whenever
+ * tracking on. A change ends a key's tracking (NOLOOP or not), so the store's
+ * scripts read the key last, tracked, in the same round trip. Whenever
  * either connection drops, the cache empties and stays off until tracking is
  * on again. One cache per ioredis client, shared by the stores using it.
  */
 export class RedisLocalCache {
   #client: Redis
   #subscriber: Redis | undefined
+  #subscriberClientId: number | undefined
   #entries = new Map<string, CachedPayload>()
   #pending = new Map<string, PendingRead>()
   #active = false
@@ -217,8 +218,6 @@ export class RedisLocalCache {
     await subscriber.subscribe(INVALIDATION_CHANNEL)
     return this.#subscriberClientId
   }
-
-  #subscriberClientId: number | undefined
 
   /** Drop invalidated keys; `null` means Redis flushed its tracking table. */
   #invalidate(keys: Buffer[] | null) {
