@@ -31,6 +31,12 @@ const SPARES_BEFORE_REUSE = 4
 const SPARES_LIMIT = 16
 
 /**
+ * A spare that some other name links too: another writer linked the same
+ * replaced file (both replaced one path at once), so it is not ours to rewrite.
+ */
+class SharedSpareError extends Error {}
+
+/**
  * Replaces files atomically: the new contents go to another file, which is
  * then renamed over the path, so a reader sees the old file or the new one,
  * never a torn one (SECURITY.md R5).
@@ -38,8 +44,9 @@ const SPARES_LIMIT = 16
  * Creating and deleting a file are the dear parts of that on ext4 (about four
  * times the CPU of rewriting one in place), so the writer reuses files: before
  * the rename it links the file being replaced into its spare folder, and a
- * later write rewrites that spare and renames it over its own path. Files are
- * rewritten only once no path names them. Spare names carry the process id,
+ * later write rewrites that spare and renames it over its own path. A spare
+ * is rewritten only while no other name links it (no session path, no spare
+ * of another writer that replaced the same path at the same moment). Spare names carry the process id,
  * so processes sharing a folder never share spares; `pruneSpares` removes
  * those left behind.
  */
@@ -94,6 +101,9 @@ export class AtomicFileWriter {
   #fill(file: string, contents: string, reuse: boolean): Stats {
     const descriptor = openSync(file, reuse ? 'r+' : 'wx')
     try {
+      if (reuse && fstatSync(descriptor).nlink !== 1) {
+        throw new SharedSpareError()
+      }
       const length = writeSync(descriptor, contents, 0)
       if (reuse) {
         ftruncateSync(descriptor, length)

@@ -130,8 +130,9 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
 
   /**
    * Read a session file through one descriptor, so contents and stats match.
-   * A file no longer at its path once read was replaced meanwhile, and may be
-   * a spare another process is rewriting: read the path again.
+   * A file that changed while read, or is no longer at its path once read, was
+   * replaced meanwhile and may be a spare another writer is rewriting: read
+   * the path again.
    */
   #readFile(sessionId: string, attempts = 3): string | null {
     const path = this.#pathOf(sessionId)
@@ -146,14 +147,19 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     }
     let stats: Stats
     let contents: string
+    let unchanged: boolean
     try {
       stats = fstatSync(descriptor)
       contents = readFileSync(descriptor, 'utf8')
+      unchanged = isSameFile(
+        { contents, inode: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs },
+        fstatSync(descriptor)
+      )
     } finally {
       closeSync(descriptor)
     }
-    const now = statSync(path, { throwIfNoEntry: false })
-    if (now?.ino !== stats.ino && attempts > 1) {
+    const stillThere = statSync(path, { throwIfNoEntry: false })?.ino === stats.ino
+    if (!(unchanged && stillThere) && attempts > 1) {
       return this.#readFile(sessionId, attempts - 1)
     }
     this.#remember(sessionId, contents, stats)

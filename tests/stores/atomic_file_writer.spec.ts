@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { linkSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { AtomicFileWriter, SPARE_FOLDER } from '../../src/stores/atomic_file_writer.js'
@@ -64,6 +64,27 @@ test.group('AtomicFileWriter', (group) => {
         assert.equal(readFileSync(known, 'utf8'), contents)
       }
     }
+  })
+
+  test('never rewrite a spare that another name links too (another writer kept it as well)', ({
+    assert,
+  }) => {
+    const writer = new AtomicFileWriter(folder)
+    writer.prepare()
+    const path = join(folder, 'a.txt')
+    for (let round = 0; round < 6; round++) {
+      writer.write(path, `version ${round}`)
+    }
+    const counter = (name: string) => Number(name.split('.').pop())
+    const [oldest] = spares().sort((left, right) => counter(left) - counter(right))
+    const alsoKept = join(folder, 'kept-by-another-writer')
+    linkSync(join(folder, SPARE_FOLDER, oldest), alsoKept)
+    const before = readFileSync(alsoKept, 'utf8')
+    for (let round = 6; round < 20; round++) {
+      writer.write(path, `version ${round}`)
+      assert.equal(readFileSync(path, 'utf8'), `version ${round}`)
+    }
+    assert.equal(readFileSync(alsoKept, 'utf8'), before)
   })
 
   test('write when the spare folder was deleted under it, or a spare was removed', ({ assert }) => {

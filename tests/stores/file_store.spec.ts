@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
+import { Worker } from 'node:worker_threads'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { FileStore } from '../../src/stores/file.js'
@@ -93,6 +94,33 @@ test.group('FileStore', (group) => {
     assert.equal(torn, 0)
     assert.deepEqual((await readdir(folder)).sort(), ['.spare', `${id}.txt`])
   })
+
+  test('two threads writing and reading the same sessions never see a torn or missing file', async ({
+    assert,
+  }) => {
+    const ids = Array.from({ length: 4 }, () => newSessionId())
+    const seed = new FileStore(folder, 60)
+    for (const id of ids) seed.write(id, { worker: -1, round: -1, filler: '' })
+    const results = await Promise.all(
+      [0, 1].map(
+        (worker) =>
+          new Promise<{ torn: number; missing: number }>((resolve, reject) => {
+            const thread = new Worker(
+              new URL('../../tests_helpers/file_store_worker.ts', import.meta.url),
+              { workerData: { location: folder, ids, rounds: 1000, worker } }
+            )
+            thread.once('message', resolve)
+            thread.once('error', reject)
+          })
+      )
+    )
+    assert.deepEqual(results, [
+      { torn: 0, missing: 0 },
+      { torn: 0, missing: 0 },
+    ])
+    const names = await readdir(join(folder, '.spare'))
+    assert.isAtMost(names.length, 32, 'at most 16 spares per writer')
+  }).timeout(60_000)
 
   test('read an expired file as no session and remove it', async ({ assert }) => {
     const store = new FileStore(folder, 60)
