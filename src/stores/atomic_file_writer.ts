@@ -61,7 +61,7 @@ export class AtomicFileWriter {
     this.#spareFolder = join(location, SPARE_FOLDER)
   }
 
-  /** Create the spare folder (and the location); once per store. */
+  /** Create the spare folder (and the location); a write does it when they are missing. */
   prepare() {
     mkdirSync(this.#spareFolder, { recursive: true })
   }

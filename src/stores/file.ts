@@ -33,27 +33,37 @@ const FILE_SUFFIX = '.txt'
 const KNOWN_FILES_LIMIT = 10_000
 
 /**
- * The contents of a session file this process read or wrote, and the inode,
- * size and mtime it had then: while a `stat` still shows them, the file is the
- * same and need not be read again.
+ * What tells one version of a file from another: its inode, size and mtime.
  */
-interface KnownFile {
-  contents: string
+interface FileVersion {
   inode: number
   size: number
   mtimeMs: number
 }
 
 /**
- * True when `stats` describe the file that was remembered. Every write renames
- * a new inode into place, so another process's write changes the inode; the
- * mtime and size catch writers that rewrite a file in place.
+ * The contents of a session file this process read or wrote, and the version
+ * it had then: while a `stat` still shows it, the file is the same and need not
+ * be read again.
  */
-function isSameFile(known: KnownFile, stats: Stats): boolean {
+interface KnownFile extends FileVersion {
+  contents: string
+}
+
+function versionOf(stats: Stats): FileVersion {
+  return { inode: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs }
+}
+
+/**
+ * True when `stats` describe the same version of a file. A write by another
+ * process renames another inode into place; the mtime and size catch a file
+ * rewritten in place (by another writer, or a spare being reused).
+ */
+function isSameFile(version: FileVersion, stats: Stats): boolean {
   return (
-    known.inode === stats.ino &&
-    known.size === stats.size &&
-    Math.abs(known.mtimeMs - stats.mtimeMs) < 0.01
+    version.inode === stats.ino &&
+    version.size === stats.size &&
+    Math.abs(version.mtimeMs - stats.mtimeMs) < 0.01
   )
 }
 
@@ -77,7 +87,6 @@ function isSameFile(known: KnownFile, stats: Stats): boolean {
 export class FileStore implements SessionStoreWithTaggingContract, SessionStoreWithMergeContract {
   #location: string
   #ageMs: number
-  #locationReady = false
   #writer: AtomicFileWriter
   #knownFiles = new Map<string, KnownFile>()
 
@@ -100,12 +109,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     if (this.#knownFiles.size >= KNOWN_FILES_LIMIT) {
       this.#knownFiles.clear()
     }
-    this.#knownFiles.set(sessionId, {
-      contents,
-      inode: stats.ino,
-      size: stats.size,
-      mtimeMs: stats.mtimeMs,
-    })
+    this.#knownFiles.set(sessionId, { contents, ...versionOf(stats) })
   }
 
   /** Remove a session file and what is remembered of it. */
@@ -151,10 +155,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     try {
       stats = fstatSync(descriptor)
       contents = readFileSync(descriptor, 'utf8')
-      unchanged = isSameFile(
-        { contents, inode: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs },
-        fstatSync(descriptor)
-      )
+      unchanged = isSameFile(versionOf(stats), fstatSync(descriptor))
     } finally {
       closeSync(descriptor)
     }
@@ -168,10 +169,6 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
 
   /** Replace a session file atomically (see AtomicFileWriter) and remember it. */
   #writeAtomically(sessionId: string, contents: string) {
-    if (!this.#locationReady) {
-      this.#writer.prepare()
-      this.#locationReady = true
-    }
     this.#remember(sessionId, contents, this.#writer.write(this.#pathOf(sessionId), contents))
   }
 

@@ -171,11 +171,16 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
 
   /** The local cache of a client, when one is used and Redis tracks its keys now. */
   #cacheOf(client: RedisClient): RedisLocalCache | undefined {
+    const cache = this.#localCacheFor(client)
+    return cache?.active ? cache : undefined
+  }
+
+  /** The local cache this store keeps for a client, whether tracking is on now or not. */
+  #localCacheFor(client: RedisClient): RedisLocalCache | undefined {
     if (!this.#localCache || isCluster(client) || client.options.enableAutoPipelining) {
       return
     }
-    const cache = RedisLocalCache.of(client as Redis)
-    return cache.active ? cache : undefined
+    return RedisLocalCache.of(client as Redis)
   }
 
   /** The Redis key of a session. */
@@ -268,21 +273,14 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     if (cached && now - cached.refreshedAt < this.#refreshEveryMs) {
       return cached.raw
     }
-    const pending = cache.begin(fullKey)
-    let outcome: { tracked: boolean; value: unknown }
-    try {
-      outcome = await this.#runTracked(client, TRACKED_READ, [1, key, this.#ttlSeconds])
-    } catch (error) {
-      cache.forget(fullKey)
-      throw error
-    }
-    const raw = outcome.value as string | null
-    if (outcome.tracked) {
-      cache.complete(fullKey, pending, raw, now)
-    } else {
-      cache.reset()
-    }
-    return raw
+    return (await this.#runCaching(
+      client,
+      cache,
+      key,
+      TRACKED_READ,
+      [1, key, this.#ttlSeconds],
+      (value) => (typeof value === 'string' ? value : null)
+    )) as string | null
   }
 
   /**
@@ -394,24 +392,40 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     if (!cache) {
       return (await this.#runScript(client, COMPARE_AND_SET, args)) as number | string
     }
+    return (await this.#runCaching(client, cache, key, TRACKED_COMPARE_AND_SET, args, (result) =>
+      result === 1 ? payload : null
+    )) as number | string
+  }
+
+  /**
+   * Run a script tracked and cache what it left in the key: `kept` maps the
+   * script's result to that payload (null caches nothing). A read or write of
+   * the key that starts meanwhile, or an invalidation, wins over this one.
+   */
+  async #runCaching(
+    client: RedisClient,
+    cache: RedisLocalCache,
+    key: string,
+    trackedScript: Script,
+    args: readonly (string | number)[],
+    kept: (result: unknown) => string | null
+  ): Promise<unknown> {
     const fullKey = cache.fullKey(key)
     const pending = cache.begin(fullKey)
     const now = Date.now()
     let outcome: { tracked: boolean; value: unknown }
     try {
-      outcome = await this.#runTracked(client, TRACKED_COMPARE_AND_SET, args)
+      outcome = await this.#runTracked(client, trackedScript, args)
     } catch (error) {
       cache.forget(fullKey)
       throw error
     }
-    if (!outcome.tracked) {
-      cache.reset()
-    } else if (outcome.value === 1) {
-      cache.complete(fullKey, pending, payload, now)
+    if (outcome.tracked) {
+      cache.complete(fullKey, pending, kept(outcome.value), now)
     } else {
-      cache.forget(fullKey)
+      cache.reset()
     }
-    return outcome.value as number | string
+    return outcome.value
   }
 
   /** EVALSHA a script; EVAL it when Redis does not have it cached. */
@@ -454,10 +468,8 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
 
   /** Drop a key from the local cache before this process changes it. */
   #forget(client: RedisClient, key: string) {
-    if (this.#localCache && !isCluster(client)) {
-      const cache = RedisLocalCache.of(client as Redis)
-      cache.forget(cache.fullKey(key))
-    }
+    const cache = this.#localCacheFor(client)
+    cache?.forget(cache.fullKey(key))
   }
 
   /**

@@ -492,6 +492,12 @@ test.group('RedisStore | local cache', (group) => {
     clients.push(created)
     return created
   }
+  /** A store with the local cache on, on a new client, once Redis tracks its keys. */
+  async function cachedStore(age: number) {
+    const ours = client()
+    await untilLocalCacheIsOn(ours)
+    return new RedisStore(ours, age, '', { localCache: true })
+  }
   group.setup(async () => {
     if (reason) return () => {}
     server = await startRedisServer()
@@ -510,10 +516,8 @@ test.group('RedisStore | local cache', (group) => {
   test('read a cached session with no round trip, and see another process write at once', async ({
     assert,
   }) => {
-    const ours = client()
-    const store = new RedisStore(ours, 60, '', { localCache: true })
+    const store = await cachedStore(60)
     const theirs = new RedisStore(client(), 60, '', { localCache: false })
-    await untilLocalCacheIsOn(ours)
     const id = newSessionId()
     await theirs.write(id, { by: 'them' })
     assert.deepEqual(await store.read(id), { by: 'them' })
@@ -531,9 +535,7 @@ test.group('RedisStore | local cache', (group) => {
   test('keep a session cached, with its new data, after this process merged into it', async ({
     assert,
   }) => {
-    const ours = client()
-    const store = new RedisStore(ours, 60, '', { localCache: true })
-    await untilLocalCacheIsOn(ours)
+    const store = await cachedStore(60)
     const id = newSessionId()
     await store.write(id, { a: 0 })
     /* The first merge on this server loads the script (EVAL after NOSCRIPT). */
@@ -552,9 +554,7 @@ test.group('RedisStore | local cache', (group) => {
   test('keep caching after Redis lost its scripts: the script is sent again, tracked', async ({
     assert,
   }) => {
-    const ours = client()
-    const store = new RedisStore(ours, 60, '', { localCache: true })
-    await untilLocalCacheIsOn(ours)
+    const store = await cachedStore(60)
     const id = newSessionId()
     await store.write(id, { a: 1 })
     const data = await store.read(id)
@@ -572,9 +572,7 @@ test.group('RedisStore | local cache', (group) => {
   test('push the TTL of a cached session forward once half the age has passed', async ({
     assert,
   }) => {
-    const ours = client()
-    const store = new RedisStore(ours, 2, '', { localCache: true })
-    await untilLocalCacheIsOn(ours)
+    const store = await cachedStore(2)
     const id = newSessionId()
     await store.write(id, { a: 1 })
     await store.read(id)
