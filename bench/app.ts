@@ -4,7 +4,8 @@
  * with no session middleware at all (the floor), serving the benchmark routes
  * on a loopback port. It talks to the parent over the fork IPC channel.
  *
- * Usage (by the parent): fork('bench/app.ts', [variant, store, fileLocation])
+ * Usage (by the parent): fork('bench/app.ts', [variant, store, fileLocation, busyMicroseconds?]).
+ * A floor app given `busyMicroseconds` runs `BusyMiddleware` (calibration).
  */
 import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
@@ -17,6 +18,7 @@ import { defineConfig, stores } from '../index.js'
 import { profileOfOneKilobyte } from './fixtures.js'
 import { appRedisSettings } from './settings.js'
 import { RoundTripCounter } from './round_trip_counter.js'
+import BusyMiddleware from './busy_middleware.js'
 import type { ChildMessage, ParentMessage, StoreName, Variant } from './types.js'
 
 /**
@@ -111,7 +113,12 @@ function registerRoutes(router: any, withSession: boolean) {
 /**
  * Boot the app of one variant and store, serve it on a free loopback port.
  */
-async function boot(variant: Variant, store: StoreName, fileLocation: string) {
+async function boot(
+  variant: Variant,
+  store: StoreName,
+  fileLocation: string,
+  busyMicroseconds: number | undefined
+) {
   const providers: (() => Promise<any>)[] = []
   let session: unknown
   if (variant === 'satchel') {
@@ -152,6 +159,9 @@ async function boot(variant: Variant, store: StoreName, fileLocation: string) {
     router.use([() => import('../src/session_middleware.js')])
   } else if (variant === 'official') {
     router.use([() => import(`${OFFICIAL_PACKAGE}/session_middleware`)])
+  } else if (busyMicroseconds !== undefined) {
+    BusyMiddleware.microseconds = busyMicroseconds
+    router.use([() => import('./busy_middleware.js')])
   }
   registerRoutes(router, variant !== 'floor')
   await app.start(async () => {})
@@ -209,9 +219,14 @@ class CpuProfiler {
   }
 }
 
-const [variant, store, fileLocation] = process.argv.slice(2) as [Variant, StoreName, string]
+const [variant, store, fileLocation, busy] = process.argv.slice(2) as [
+  Variant,
+  StoreName,
+  string,
+  string | undefined,
+]
 try {
-  const running = await boot(variant, store, fileLocation)
+  const running = await boot(variant, store, fileLocation, busy ? Number(busy) : undefined)
   const profiler = new CpuProfiler()
   process.on('message', async (message: ParentMessage) => {
     if (message.type === 'redis-stats') {

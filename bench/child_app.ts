@@ -18,6 +18,8 @@ export interface ChildAppOptions {
   fileLocation: string
   /** The CPU to pin the app to (see `cpu_pinning.ts`). */
   cpu?: number
+  /** Floor only: run a middleware that spins this long per request (calibration). */
+  busyMicroseconds?: number
 }
 
 /**
@@ -47,7 +49,12 @@ export class ChildApp {
     const execArgv = ['--import=ts-node-maintained/register/esm', ...extraFlags]
     const child = fork(
       fileURLToPath(new URL('./app.ts', import.meta.url)),
-      [options.variant, options.store, options.fileLocation],
+      [
+        options.variant,
+        options.store,
+        options.fileLocation,
+        ...(options.busyMicroseconds === undefined ? [] : [String(options.busyMicroseconds)]),
+      ],
       { execArgv, env: { ...process.env, NODE_ENV: 'production' }, stdio: 'inherit' }
     )
     const url = await new Promise<string>((resolve, reject) => {

@@ -17,6 +17,7 @@ import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
+import { calibrate, calibrationTable } from './calibration.js'
 import { ChildApp } from './child_app.js'
 import { APP_CPU, LOAD_CPU, pinProcess } from './cpu_pinning.js'
 import { load, seedSessions, sessionIdOf } from './load.js'
@@ -368,6 +369,7 @@ async function bench(options: BenchOptions) {
   const cells: CellResult[] = []
   const traffic: Partial<Record<Variant, TrafficResult[]>> = {}
   const redisSessionIds: string[] = []
+  let calibrationCookies: string[] = []
   try {
     const cookies = new Map<StoreName, Record<string, Record<string, string[]>>>()
     for (const store of stores) {
@@ -377,6 +379,8 @@ async function bench(options: BenchOptions) {
     if (cookies.has('redis')) {
       redisSessionIds.push(...sessionIdsIn(cookies.get('redis')!))
     }
+    const firstJar = cookies.get(stores[0])!
+    calibrationCookies = (firstJar.satchel ?? firstJar.official)['/seed']
     await memoryCheck
     for (const store of stores) {
       for (const route of ROUTES) {
@@ -410,6 +414,14 @@ async function bench(options: BenchOptions) {
     if (redisSessionIds.length) await RedisMonitor.deleteSessions(redisSessionIds)
   }
   const memory = await memoryCheck
+  const calibration = await calibrate(
+    {
+      ...options,
+      cpu: pinned ? APP_CPU : undefined,
+      fileLocation: `${TEMPORARY}sessions/calibration-${process.pid}`,
+    },
+    calibrationCookies
+  )
 
   const targets = checkTargets(cells, traffic.satchel, memory, stores)
   const about = machine()
@@ -429,6 +441,12 @@ async function bench(options: BenchOptions) {
   if (stores.includes('redis')) {
     tables.push('## Redis traffic per request', '', trafficTable(traffic), '')
   }
+  tables.push(
+    '## Calibration: the floor app plus a middleware that spins a known time per request (/none)',
+    '',
+    calibrationTable(calibration),
+    ''
+  )
   tables.push('## Targets', '')
   for (const target of targets) {
     tables.push(
@@ -454,6 +472,7 @@ async function bench(options: BenchOptions) {
     cells,
     redisTraffic: traffic,
     memory,
+    calibration,
     targets: targets.map((target) => ({
       result: target.pass === null ? 'NOT MEASURED' : target.pass ? 'PASS' : 'FAIL',
       target: target.line,
