@@ -3,7 +3,12 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
 import { debugSecrets } from './debug.js'
 import { omitPaths, pickPaths, ReadOnlyValuesStore, ValuesStore } from './values_store.js'
-import { generateSessionId, type SessionCookies, type SessionIdCookie } from './session_cookies.js'
+import {
+  generateSessionId,
+  isDueForReissue,
+  type SessionCookies,
+  type SessionIdCookie,
+} from './session_cookies.js'
 import { unstorableReason } from './payload.js'
 import { snapshotOf } from './snapshot.js'
 import {
@@ -735,15 +740,40 @@ export class Session extends Macroable {
       debugSecrets('commit %s: metadata refreshed', this.sessionId)
       await this.#commitChanges(values)
     } else {
-      debugSecrets('commit %s: unchanged, touch only', this.sessionId)
       this.#writeIdCookie()
-      if (!(this.#store as { touchesOnRead?: boolean }).touchesOnRead) {
+      const touch = this.#needsTouch()
+      debugSecrets(
+        `commit %s: unchanged, ${touch ? 'touch only' : 'no store call'}`,
+        this.sessionId
+      )
+      if (touch) {
         await this.#store.touch(this.sessionId)
       }
     }
     if (this.#emitter.hasListeners('session:committed')) {
       await this.#emitter.emit('session:committed', { session: this })
     }
+  }
+
+  /**
+   * True when an unchanged session's expiry in the store should be pushed
+   * forward. Its last write (which reset the expiry) was at `lastSeenAt`, so a
+   * touch is due only once that lags a minute (half the age when shorter), as
+   * for the id cookie: a session read on every request costs no store write.
+   * Stores that refresh on read never need it; the cookie store decides itself
+   * (its data cookie carries its own expiry and key).
+   */
+  #needsTouch(): boolean {
+    const store = this.#store as SessionStoreCapabilities
+    if (store.touchesOnRead) {
+      return false
+    }
+    const lastSeenAt = this.#metadata?.lastSeenAt
+    if (store.keepsDataInCookies || typeof lastSeenAt !== 'number') {
+      return true
+    }
+    const ageMs = this.config.ageInSeconds * 1000
+    return isDueForReissue(lastSeenAt + ageMs, ageMs)
   }
 
   /** An empty session: nothing stored; the old data, if any, is destroyed. */

@@ -72,7 +72,7 @@ for (const store of CORE_STORES) {
       assert.deepEqual(counter.calls, [])
     })
 
-    test('write no payload for a request that changed nothing: read and touch only', async ({
+    test('write no payload for a request that changed nothing: a read only (the cookie store: read and touch)', async ({
       assert,
       cleanup,
     }) => {
@@ -86,8 +86,29 @@ for (const store of CORE_STORES) {
       assert.deepEqual(response.json().values, { a: 1 })
       assert.deepEqual(
         counter.calls.map((entry) => entry.method),
-        ['read', 'touch']
+        store === 'cookie' ? ['read', 'touch'] : ['read']
       )
+    })
+
+    test('touch an unchanged session once its expiry lags half the age, so it outlives the age while in use', async ({
+      assert,
+      cleanup,
+    }) => {
+      const counter = new StoreCallCounter()
+      const { client, close } = await createStoreApp(store, { counter, session: { age: '2s' } })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'a', 1]] })
+      counter.reset()
+      await client.get('/session')
+      const touchesRightAway = counter.count('touch')
+      await sleep(1100)
+      await client.get('/session')
+      const touchesLater = counter.count('touch') - touchesRightAway
+      await sleep(1100)
+      const afterTheAge = await client.get('/session')
+      assert.equal(touchesRightAway, store === 'cookie' ? 1 : 0)
+      assert.equal(touchesLater, 1)
+      assert.deepEqual(afterTheAge.json().values, { a: 1 })
     })
   })
 }
