@@ -302,8 +302,13 @@ export class SessionCookies {
       response.header('set-cookie', line)
     } else {
       const prefix = `${name}=`
-      const lines = [existing].flat().map(String)
-      response.header('set-cookie', [...lines.filter((item) => !item.startsWith(prefix)), line])
+      const lines: string[] = []
+      for (const item of Array.isArray(existing) ? existing : [existing]) {
+        const text = String(item)
+        if (!text.startsWith(prefix)) lines.push(text)
+      }
+      lines.push(line)
+      response.header('set-cookie', lines)
     }
     this.markPrivate(ctx)
   }

@@ -58,7 +58,9 @@ test.group('SessionManager | stores and sessions', () => {
     const { sessionId } = (
       await client.post('/session/call', { calls: [['put', 'cart', [1, 2]]] })
     ).json()
-    assert.deepEqual(await manager.read(sessionId), { cart: [1, 2] })
+    const read = await manager.read(sessionId)
+    assert.deepEqual(read, { cart: [1, 2] })
+    assert.deepEqual(Object.getOwnPropertySymbols(read), [], 'no store snapshot leaks out')
     assert.isNull(await manager.read('abcdefghijklmnopqrstuvwx'))
     assert.isNull(await manager.read('../../etc/passwd'))
   })
@@ -144,6 +146,7 @@ test.group('SessionManager | tagging and the cookie store', () => {
         [id],
         store
       )
+      assert.deepEqual(Object.getOwnPropertySymbols(sessions[0].data), [], store)
     }
   })
 
