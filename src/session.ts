@@ -772,7 +772,8 @@ export class Session extends Macroable {
    * touch is due only once that lags a minute (half the age when shorter), as
    * for the id cookie: a session read on every request costs no store write.
    * Stores that refresh on read never need it; the cookie store decides itself
-   * (its data cookie carries its own expiry and key).
+   * (its data cookie carries its own expiry and key). A `lastSeenAt` in the
+   * future (another server's clock runs ahead) proves nothing: touch.
    */
   #needsTouch(): boolean {
     const store = this.#store as SessionStoreCapabilities
@@ -780,7 +781,7 @@ export class Session extends Macroable {
       return false
     }
     const lastSeenAt = this.#metadata?.lastSeenAt
-    if (store.keepsDataInCookies || typeof lastSeenAt !== 'number') {
+    if (store.keepsDataInCookies || typeof lastSeenAt !== 'number' || lastSeenAt > Date.now()) {
       return true
     }
     const ageMs = this.config.ageInSeconds * 1000

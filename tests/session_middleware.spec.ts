@@ -115,6 +115,30 @@ for (const store of CORE_STORES) {
 
 for (const store of ['memory', 'file'] as const) {
   test.group(`SessionMiddleware | changes on the ${store} store`, () => {
+    test('touch a session whose last-seen time lies in the future (a server clock running ahead)', async ({
+      assert,
+      cleanup,
+    }) => {
+      const counter = new StoreCallCounter()
+      const { client, manager, close } = await createStoreApp(store, { counter })
+      cleanup(close)
+      const { sessionId } = (
+        await client.post('/session/call', { calls: [['put', 'a', 1]] })
+      ).json()
+      const now = Date.now()
+      await manager.store().write(sessionId, {
+        a: 1,
+        [METADATA_KEY]: { createdAt: now, lastSeenAt: now + 3_600_000 },
+      })
+      counter.reset()
+      const response = await client.get('/session')
+      assert.deepEqual(response.json().values, { a: 1 })
+      assert.deepEqual(
+        counter.calls.map((entry) => entry.method),
+        ['read', 'touch']
+      )
+    })
+
     test('merge only the changed keys into the stored session', async ({ assert, cleanup }) => {
       const counter = new StoreCallCounter()
       const { client, close } = await createStoreApp(store, { counter })
