@@ -238,6 +238,24 @@ for (const store of CORE_STORES) {
       assert.deepEqual((await state(client)).flashMessages, { email: 'ada@example.com' })
     })
 
+    test('flash JSON input holding a "__proto__" key as plain data, never as a prototype', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store)
+      cleanup(close)
+      const flashed = await client.request('/session/call', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"ada","__proto__":{"polluted":true},"calls":[["flashAll"]]}',
+      })
+      assert.equal(flashed.status, 200)
+      const { flashMessages } = await state(client)
+      assert.equal(flashMessages.name, 'ada')
+      assert.isUndefined(flashMessages.polluted)
+      assert.isUndefined(({} as any).polluted)
+    })
+
     test('carry the previous messages one more request with reflash, reflashOnly and reflashExcept', async ({
       assert,
       cleanup,
