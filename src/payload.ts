@@ -25,6 +25,35 @@ function dropPollutingKeys(key: string, value: unknown) {
 }
 
 /**
+ * A deep copy of a value that came out of `JSON.parse` (plain objects, arrays,
+ * strings, numbers, booleans, null): several times cheaper than parsing the
+ * JSON again, and exact for such values. Keys are copied as data, so a
+ * `__proto__` key could never become a prototype.
+ */
+export function copyOfJsonValue<T>(value: T): T {
+  if (value === null || typeof value !== 'object') {
+    return value
+  }
+  if (Array.isArray(value)) {
+    return value.map((item) => copyOfJsonValue(item)) as T
+  }
+  const copy: Record<string, unknown> = {}
+  for (const key in value) {
+    if (key === '__proto__') {
+      Object.defineProperty(copy, key, {
+        value: copyOfJsonValue(value[key]),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    } else {
+      copy[key] = copyOfJsonValue(value[key])
+    }
+  }
+  return copy as T
+}
+
+/**
  * Parse JSON, never throwing and never keeping `__proto__`, `constructor` or
  * `prototype` keys. Returns null for anything that is not valid JSON.
  */

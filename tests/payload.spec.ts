@@ -2,6 +2,7 @@ import { test } from '@japa/runner'
 import { MessageBuilder } from '@adonisjs/core/helpers'
 import {
   applyChanges,
+  copyOfJsonValue,
   decodePayload,
   encodePayload,
   parseJson,
@@ -122,5 +123,35 @@ test.group('payload | unstorableReason', () => {
   test('accept the same object twice when it is not a cycle', ({ assert }) => {
     const shared = { a: 1 }
     assert.isNull(unstorableReason({ first: shared, second: shared }))
+  })
+})
+
+test.group('payload | copyOfJsonValue', () => {
+  test('copy parsed JSON deeply: equal values, no shared objects or arrays', ({ assert }) => {
+    const parsed = JSON.parse(
+      '{"a":1,"b":"text","c":null,"d":true,"list":[1,{"x":[2,3]}],"nested":{"deep":{"n":-0.5}}}'
+    )
+    const copy = copyOfJsonValue(parsed)
+    assert.deepEqual(copy, parsed)
+    assert.notStrictEqual(copy.list, parsed.list)
+    assert.notStrictEqual(copy.list[1], parsed.list[1])
+    assert.notStrictEqual(copy.nested.deep, parsed.nested.deep)
+    assert.isTrue(Array.isArray(copy.list))
+    assert.equal(JSON.stringify(copy), JSON.stringify(parsed))
+  })
+
+  test('keep a "__proto__" key as data, never as the prototype of the copy', ({ assert }) => {
+    const parsed = JSON.parse('{"__proto__":{"polluted":true},"a":1}')
+    const copy = copyOfJsonValue(parsed)
+    assert.deepEqual(Object.keys(copy), ['__proto__', 'a'])
+    assert.strictEqual(Object.getPrototypeOf(copy), Object.prototype)
+    assert.isUndefined((copy as any).polluted)
+    assert.isUndefined(({} as any).polluted)
+  })
+
+  test('return primitives as they are', ({ assert }) => {
+    for (const value of [null, 0, 'text', false, 1.5]) {
+      assert.strictEqual(copyOfJsonValue(value), value)
+    }
   })
 })

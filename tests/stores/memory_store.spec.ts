@@ -44,6 +44,24 @@ test.group('MemoryStore', () => {
     assert.deepEqual(store.read(id), { cart: [1] })
   })
 
+  test('hand out a fresh copy on every read, also once reads are copied from decoded data', ({
+    assert,
+  }) => {
+    const store = new MemoryStore(60)
+    const id = newSessionId()
+    store.write(id, { cart: { items: [1] } })
+    for (let read = 0; read < 4; read++) {
+      const data = store.read(id)!
+      assert.deepEqual(data, { cart: { items: [1] } }, `read ${read + 1}`)
+      ;(data.cart as { items: number[] }).items.push(read)
+      data.added = read
+    }
+    store.write(id, { cart: { items: [2] } })
+    assert.deepEqual(store.read(id), { cart: { items: [2] } })
+    assert.deepEqual(store.read(id), { cart: { items: [2] } })
+    assert.deepEqual(store.read(id), { cart: { items: [2] } })
+  })
+
   test('forget the user link of a destroyed session', ({ assert }) => {
     const store = new MemoryStore(60)
     const id = newSessionId()
