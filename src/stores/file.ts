@@ -13,7 +13,13 @@ import { join } from 'node:path'
 import { debugSecrets } from '../debug.js'
 import { METADATA_KEY } from '../session.js'
 import { isValidSessionId } from '../session_cookies.js'
-import { decodePayload, encodePayload, mergedData } from '../payload.js'
+import {
+  decodeForRead,
+  decodePayload,
+  encodePayload,
+  mergedData,
+  type DecodedPayloadSlot,
+} from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import { AtomicFileWriter, SPARE_FOLDER } from './atomic_file_writer.js'
 import type {
@@ -46,7 +52,7 @@ interface FileVersion {
  * it had then: while a `stat` still shows it, the file is the same and need not
  * be read again.
  */
-interface KnownFile extends FileVersion {
+interface KnownFile extends FileVersion, DecodedPayloadSlot {
   contents: string
 }
 
@@ -172,13 +178,20 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     this.#remember(sessionId, contents, this.#writer.write(this.#pathOf(sessionId), contents))
   }
 
-  /** Read a session; expired, missing or corrupt files read as null. */
+  /**
+   * Read a session; expired, missing or corrupt files read as null. A file
+   * read again unchanged is copied from its decoded data, not parsed again.
+   */
   read(sessionId: string): SessionData | null {
     const contents = this.#readLive(sessionId)
     if (contents === null) {
       return null
     }
-    const data = decodePayload(sessionId, contents)
+    const known = this.#knownFiles.get(sessionId)
+    const data =
+      known?.contents === contents
+        ? decodeForRead(sessionId, contents, known)
+        : decodePayload(sessionId, contents)
     if (!data) {
       debugSecrets('file store: deleting the undecodable file of session %s', sessionId)
       this.#remove(sessionId)

@@ -1,4 +1,4 @@
-import { copyOfJsonValue, decodePayload, encodePayload, mergedData } from '../payload.js'
+import { decodeForRead, encodePayload, mergedData, type DecodedPayloadSlot } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import type {
   SessionChanges,
@@ -8,14 +8,10 @@ import type {
   TaggedSession,
 } from '../types.js'
 
-interface MemoryEntry {
+interface MemoryEntry extends DecodedPayloadSlot {
   payload: string
   expiresAt: number
   userId?: string
-  /** Read once since written: the next read keeps the decoded data. */
-  readBefore?: boolean
-  /** The decoded payload, kept from the second read on; never handed out, only copies. */
-  decoded?: SessionData
 }
 
 /**
@@ -59,26 +55,13 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   /**
    * Read a session; expired ones read as null and are removed. A session read
    * again without a write in between is copied from its decoded data instead
-   * of parsed again (three to five times cheaper); one written on every
-   * request is parsed as before.
+   * of parsed again (see `decodeForRead`).
    */
   read(sessionId: string): SessionData | null {
     const entry = this.#live(sessionId)
-    return entry ? attachSnapshot(this.#decode(sessionId, entry), entry.payload) : null
-  }
-
-  /** A fresh copy of an entry's data. */
-  #decode(sessionId: string, entry: MemoryEntry): SessionData | null {
-    if (entry.decoded) {
-      return copyOfJsonValue(entry.decoded)
-    }
-    const data = decodePayload(sessionId, entry.payload)
-    if (!data || !entry.readBefore) {
-      entry.readBefore = true
-      return data
-    }
-    entry.decoded = data
-    return copyOfJsonValue(data)
+    return entry
+      ? attachSnapshot(decodeForRead(sessionId, entry.payload, entry), entry.payload)
+      : null
   }
 
   /** Replace a session's data and reset its expiry. */

@@ -195,6 +195,23 @@ test.group('FileStore', (group) => {
     assert.deepEqual(await readdir(dirname(outside)), ['outside.txt', 'sessions'])
   })
 
+  test('hand out a fresh copy on every read of an unchanged file, and the new data once it changes', async ({
+    assert,
+  }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    await store.write(id, { cart: { items: [1] } })
+    for (let read = 0; read < 4; read++) {
+      const data = (await store.read(id))!
+      assert.deepEqual(data, { cart: { items: [1] } }, `read ${read + 1}`)
+      ;(data.cart as { items: number[] }).items.push(read)
+    }
+    await store.write(id, { cart: { items: [2] } })
+    for (let read = 0; read < 3; read++) {
+      assert.deepEqual(await store.read(id), { cart: { items: [2] } })
+    }
+  })
+
   test('touch moves the expiry without changing the contents', async ({ assert }) => {
     const store = new FileStore(folder, 60)
     const id = newSessionId()
