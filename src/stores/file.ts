@@ -13,13 +13,7 @@ import { join } from 'node:path'
 import { debugSecrets } from '../debug.js'
 import { METADATA_KEY } from '../session.js'
 import { isValidSessionId } from '../session_cookies.js'
-import {
-  decodeForRead,
-  decodePayload,
-  encodePayload,
-  mergedData,
-  type DecodedPayloadSlot,
-} from '../payload.js'
+import { decodeForRead, encodePayload, mergedData, type DecodedPayloadSlot } from '../payload.js'
 import { attachSnapshot } from '../snapshot.js'
 import { AtomicFileWriter, SPARE_FOLDER } from './atomic_file_writer.js'
 import type {
@@ -111,11 +105,13 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   }
 
   /** Remember what a session file holds (bounded: forgotten all at once when full). */
-  #remember(sessionId: string, contents: string, stats: Stats) {
+  #remember(sessionId: string, contents: string, stats: Stats): KnownFile {
     if (this.#knownFiles.size >= KNOWN_FILES_LIMIT) {
       this.#knownFiles.clear()
     }
-    this.#knownFiles.set(sessionId, { contents, ...versionOf(stats) })
+    const file = { contents, ...versionOf(stats) }
+    this.#knownFiles.set(sessionId, file)
+    return file
   }
 
   /** Remove a session file and what is remembered of it. */
@@ -125,17 +121,17 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   }
 
   /**
-   * Contents of a live session file, or null (expired files are removed). A
+   * A live session file as remembered, or null (expired files are removed). A
    * file this process read or wrote, unchanged since, costs one `stat`.
    */
-  #readLive(sessionId: string): string | null {
+  #readLive(sessionId: string): KnownFile | null {
     const stats = statSync(this.#pathOf(sessionId), { throwIfNoEntry: false })
     if (!stats || stats.mtimeMs + this.#ageMs <= Date.now()) {
       this.#remove(sessionId)
       return null
     }
     const known = this.#knownFiles.get(sessionId)
-    return known && isSameFile(known, stats) ? known.contents : this.#readFile(sessionId)
+    return known && isSameFile(known, stats) ? known : this.#readFile(sessionId)
   }
 
   /**
@@ -144,7 +140,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
    * replaced meanwhile and may be a spare another writer is rewriting: read
    * the path again.
    */
-  #readFile(sessionId: string, attempts = 3): string | null {
+  #readFile(sessionId: string, attempts = 3): KnownFile | null {
     const path = this.#pathOf(sessionId)
     let descriptor: number
     try {
@@ -169,8 +165,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     if (!(unchanged && stillThere) && attempts > 1) {
       return this.#readFile(sessionId, attempts - 1)
     }
-    this.#remember(sessionId, contents, stats)
-    return contents
+    return this.#remember(sessionId, contents, stats)
   }
 
   /** Replace a session file atomically (see AtomicFileWriter) and remember it. */
@@ -183,20 +178,16 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
    * read again unchanged is copied from its decoded data, not parsed again.
    */
   read(sessionId: string): SessionData | null {
-    const contents = this.#readLive(sessionId)
-    if (contents === null) {
+    const file = this.#readLive(sessionId)
+    if (file === null) {
       return null
     }
-    const known = this.#knownFiles.get(sessionId)
-    const data =
-      known?.contents === contents
-        ? decodeForRead(sessionId, contents, known)
-        : decodePayload(sessionId, contents)
+    const data = decodeForRead(sessionId, file.contents, file)
     if (!data) {
       debugSecrets('file store: deleting the undecodable file of session %s', sessionId)
       this.#remove(sessionId)
     }
-    return attachSnapshot(data, contents)
+    return attachSnapshot(data, file.contents)
   }
 
   /** Replace a session's data. */
@@ -206,8 +197,8 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
 
   /** Apply one request's changes on top of the file as it is now; never recreates a session. */
   merge(sessionId: string, changes: SessionChanges, snapshot?: unknown): void {
-    const contents = this.#readLive(sessionId)
-    const next = contents === null ? null : mergedData(sessionId, contents, snapshot, changes)
+    const file = this.#readLive(sessionId)
+    const next = file && mergedData(sessionId, file.contents, snapshot, changes)
     if (next) {
       this.#writeAtomically(sessionId, encodePayload(sessionId, next))
     }
