@@ -6,5 +6,10 @@ export { SessionManager } from './src/session_manager.js'
 export { SessionCollection } from './src/session_collection.js'
 export { defineConfig, stores } from './src/define_config.js'
 export { ReadOnlyValuesStore, ValuesStore } from './src/values_store.js'
-export { attachSnapshot } from './src/snapshot.js'
-export { applyChanges, encodePayload, decodePayload, mergedData } from './src/payload.js'
+export {
+  applyChanges,
+  attachSnapshot,
+  encodePayload,
+  decodePayload,
+  mergedData,
+} from './src/payload.js'

@@ -7,7 +7,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import { MemoryStore } from '../src/stores/memory.js'
 import { generateSessionId } from '../src/session_cookies.js'
-import { METADATA_KEY } from '../src/session.js'
+import { METADATA_KEY } from '../src/payload.js'
 
 /**
  * What the memory check measured (bytes, and entries left in the store).

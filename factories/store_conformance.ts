@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { generateSessionId } from '../src/session_cookies.js'
-import { METADATA_KEY } from '../src/session.js'
-import { snapshotOf } from '../src/snapshot.js'
+import { METADATA_KEY } from '../src/payload.js'
+import { snapshotOf } from '../src/payload.js'
 import type {
   SessionData,
   SessionChanges,

@@ -1,5 +1,5 @@
 import type { ApplicationService } from '@adonisjs/core/types'
-import { METADATA_KEY } from './session.js'
+import { METADATA_KEY } from './payload.js'
 import { E_INVALID_SESSION_TEST_SETUP } from './errors.js'
 import type { KeyRing } from './key_ring.js'
 import { SessionManager } from './session_manager.js'

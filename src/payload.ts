@@ -1,4 +1,36 @@
+/**
+ * The stored format, shared by the session and every store: the payload
+ * envelope `{"message":{...},"purpose":"<sessionId>"}` of @adonisjs/session,
+ * the key of the session metadata, the snapshot a store hands back to its
+ * compare-and-set, and how one request's changes apply to stored data.
+ */
 import type { SessionChanges, SessionData } from './types.js'
+
+/**
+ * The key under which a session's metadata is kept inside its data.
+ */
+export const METADATA_KEY = '__session_meta__'
+
+const SNAPSHOT = Symbol('adonis-satchel.snapshot')
+
+/**
+ * Attach what a store read (a raw payload, a version) to the data it returns,
+ * without changing the data: the session hands it back to `merge()`, so the
+ * store can compare-and-swap against exactly what this request read.
+ */
+export function attachSnapshot<T extends SessionData | null>(data: T, snapshot: unknown): T {
+  if (data) {
+    Object.defineProperty(data, SNAPSHOT, { value: snapshot, enumerable: false })
+  }
+  return data
+}
+
+/**
+ * The snapshot a store attached to data it read, if any.
+ */
+export function snapshotOf(data: SessionData | null): unknown {
+  return data ? (data as any)[SNAPSHOT] : undefined
+}
 
 /**
  * True when a JSON text may hold a key that reaches a prototype, written

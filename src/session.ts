@@ -9,8 +9,7 @@ import {
   type SessionCookies,
   type SessionIdCookie,
 } from './session_cookies.js'
-import { unstorableReason } from './payload.js'
-import { snapshotOf } from './snapshot.js'
+import { METADATA_KEY, snapshotOf, unstorableReason } from './payload.js'
 import {
   E_SESSION_INVALID_VALUE,
   E_SESSION_NOT_MUTABLE,
@@ -29,11 +28,6 @@ import type {
   SessionStoreWithMergeContract,
   SessionStoreWithTaggingContract,
 } from './types.js'
-
-/**
- * The key under which a session's metadata is kept inside its stored data.
- */
-export const METADATA_KEY = '__session_meta__'
 
 /**
  * How stale `lastSeenAt` may get before a read-only request refreshes it.
@@ -860,4 +854,13 @@ export class Session extends Macroable {
     }
     this.#cookies.writeSessionId(this.#ctx, this.sessionId)
   }
+}
+
+/**
+ * Events the session emits on the app emitter.
+ */
+export interface SessionEvents {
+  'session:initiated': { session: Session }
+  'session:committed': { session: Session }
+  'session:migrated': { fromSessionId: string; toSessionId: string; session: Session }
 }

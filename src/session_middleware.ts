@@ -1,9 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import debug from './debug.js'
-import type { Session } from './session.js'
+import type { Session, SessionEvents } from './session.js'
 import type { SessionManager } from './session_manager.js'
-import type { SessionEvents } from './types.js'
 
 declare module '@adonisjs/core/http' {
   interface HttpContext {

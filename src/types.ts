@@ -257,16 +257,3 @@ export interface DatabaseStoreConfig {
   /** Percent chance that a request deletes expired rows. 0 turns it off. */
   gcProbability?: number
 }
-
-/**
- * Events emitted on the app emitter.
- */
-export interface SessionEvents {
-  'session:initiated': { session: import('./session.js').Session }
-  'session:committed': { session: import('./session.js').Session }
-  'session:migrated': {
-    fromSessionId: string
-    toSessionId: string
-    session: import('./session.js').Session
-  }
-}

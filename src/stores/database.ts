@@ -1,8 +1,7 @@
 import type { QueryClientContract } from '@adonisjs/lucid/types/database'
 import debug, { debugSecrets } from '../debug.js'
 import { E_INVALID_SESSION_CONFIG } from '../errors.js'
-import { decodePayload, encodePayload, mergedData } from '../payload.js'
-import { attachSnapshot } from '../snapshot.js'
+import { attachSnapshot, decodePayload, encodePayload, mergedData } from '../payload.js'
 import type {
   SessionChanges,
   SessionData,

@@ -12,8 +12,13 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb'
 import { debugSecrets } from '../debug.js'
-import { applyChanges, decodePayload, encodePayload, mergedData } from '../payload.js'
-import { attachSnapshot } from '../snapshot.js'
+import {
+  applyChanges,
+  attachSnapshot,
+  decodePayload,
+  encodePayload,
+  mergedData,
+} from '../payload.js'
 import type {
   SessionChanges,
   SessionData,

@@ -11,10 +11,15 @@ import {
 import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { debugSecrets } from '../debug.js'
-import { METADATA_KEY } from '../session.js'
 import { isValidSessionId } from '../session_cookies.js'
-import { decodeForRead, encodePayload, mergedData, type DecodedPayloadSlot } from '../payload.js'
-import { attachSnapshot } from '../snapshot.js'
+import {
+  attachSnapshot,
+  decodeForRead,
+  encodePayload,
+  mergedData,
+  METADATA_KEY,
+  type DecodedPayloadSlot,
+} from '../payload.js'
 import { AtomicFileWriter, SPARE_FOLDER } from './atomic_file_writer.js'
 import type {
   SessionChanges,

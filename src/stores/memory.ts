@@ -1,5 +1,10 @@
-import { decodeForRead, encodePayload, mergedData, type DecodedPayloadSlot } from '../payload.js'
-import { attachSnapshot } from '../snapshot.js'
+import {
+  attachSnapshot,
+  decodeForRead,
+  encodePayload,
+  mergedData,
+  type DecodedPayloadSlot,
+} from '../payload.js'
 import type {
   SessionChanges,
   SessionData,

@@ -3,9 +3,13 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Cluster, Redis } from 'ioredis'
 import debug, { fingerprint } from '../debug.js'
 import { E_SESSION_MERGE_CONFLICT } from '../errors.js'
-import { METADATA_KEY } from '../session.js'
-import { decodePayload, encodePayload, mergedData } from '../payload.js'
-import { attachSnapshot } from '../snapshot.js'
+import {
+  attachSnapshot,
+  decodePayload,
+  encodePayload,
+  mergedData,
+  METADATA_KEY,
+} from '../payload.js'
 import { RedisLocalCache } from './redis_local_cache.js'
 import type {
   SessionChanges,

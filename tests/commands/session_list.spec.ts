@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url'
 import { test } from '@japa/runner'
 import { CookieClient } from '../../tests_helpers/index.js'
 import { fingerprint } from '../../src/debug.js'
-import { METADATA_KEY } from '../../src/session.js'
+import { METADATA_KEY } from '../../src/payload.js'
 import {
   createAppRoot,
   createSessionApp,

@@ -12,7 +12,7 @@ import type { Router } from '@adonisjs/core/http'
 import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { DynamoDBStore } from '../../src/stores/dynamodb.js'
 import { encodePayload } from '../../src/payload.js'
-import { snapshotOf } from '../../src/snapshot.js'
+import { snapshotOf } from '../../src/payload.js'
 import { defineConfig, stores } from '../../index.js'
 import { CookieClient, createTestApp } from '../../tests_helpers/index.js'
 import {

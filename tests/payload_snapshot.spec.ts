@@ -1,5 +1,5 @@
 import { test } from '@japa/runner'
-import { attachSnapshot, snapshotOf } from '../src/snapshot.js'
+import { attachSnapshot, snapshotOf } from '../src/payload.js'
 
 test.group('attachSnapshot', () => {
   test('hand the snapshot back while keys, for…in and JSON of the data stay the same', ({
