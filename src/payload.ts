@@ -47,10 +47,18 @@ function mayHoldPollutingKey(text: string): boolean {
 }
 
 /**
- * Drop keys that could reach a prototype when the value is merged later.
+ * Drop the keys that could reach a prototype when the value is merged later:
+ * `__proto__`, `constructor` and `prototype` holding an object. Holding text,
+ * numbers or arrays (the errors of a form field named "constructor") they are
+ * kept as plain data: no merge can walk through them into a prototype.
  */
 function dropPollutingKeys(key: string, value: unknown) {
-  if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+  if (
+    (key === '__proto__' || key === 'constructor' || key === 'prototype') &&
+    value !== null &&
+    typeof value === 'object' &&
+    !Array.isArray(value)
+  ) {
     return undefined
   }
   return value
@@ -121,7 +129,8 @@ export function decodeForRead(
 
 /**
  * Parse JSON, never throwing and never keeping `__proto__`, `constructor` or
- * `prototype` keys. Returns null for anything that is not valid JSON.
+ * `prototype` keys that hold an object. Returns null for anything that is not
+ * valid JSON.
  */
 export function parseJson(text: string): unknown {
   try {

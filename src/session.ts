@@ -228,7 +228,7 @@ export class Session extends Macroable {
     const values: SessionData = {}
     let flash: unknown
     for (const key in data) {
-      if (!Object.hasOwn(data, key)) continue
+      if (!Object.hasOwn(data, key) || key === '__proto__') continue
       if (key === METADATA_KEY) {
         const metadata = data[key]
         if (metadata && typeof metadata === 'object') {
@@ -472,7 +472,7 @@ export class Session extends Macroable {
     const input = this.#flashableInput()
     const picked: SessionData = {}
     for (const key of keys) {
-      if (key in input) picked[key] = input[key]
+      if (Object.hasOwn(input, key)) picked[key] = input[key]
     }
     this.responseFlashMessages.set('input', picked)
   }
@@ -516,7 +516,7 @@ export class Session extends Macroable {
   flashValidationErrors(error: { code?: string; messages?: unknown }, withInput: boolean = true) {
     this.#mutable()
     const messages = Array.isArray(error.messages) ? error.messages : []
-    const byField: Record<string, string[]> = {}
+    const byField: Record<string, string[]> = Object.create(null)
     for (const { field, message } of messages as { field: string; message: string }[]) {
       ;(byField[field] ??= []).push(message)
     }

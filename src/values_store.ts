@@ -9,10 +9,19 @@ export type ValuesPath = string | string[]
 const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype'])
 
 /**
- * Split a key into path segments, refusing the ones that reach a prototype.
+ * Split a key into path segments, for reading: reads follow own properties
+ * only, so any name (a form field called "constructor") is safe to read.
+ */
+function readSegments(path: ValuesPath): string[] {
+  return Array.isArray(path) ? path.map(String) : String(path).split('.')
+}
+
+/**
+ * Split a key into path segments for writing, refusing the ones that reach a
+ * prototype.
  */
 function toSegments(path: ValuesPath): string[] {
-  const segments = Array.isArray(path) ? path.map(String) : String(path).split('.')
+  const segments = readSegments(path)
   for (const segment of segments) {
     if (FORBIDDEN_SEGMENTS.has(segment)) {
       throw new E_SESSION_INVALID_KEY([segments.join('.'), segment])
@@ -69,7 +78,7 @@ export class ReadOnlyValuesStore {
 
   /** Read a value by dot path; `defaultValue` replaces null and undefined. */
   get(key: ValuesPath, defaultValue?: any): any {
-    const value = getPath(this.values, toSegments(key))
+    const value = getPath(this.values, readSegments(key))
     return value === undefined || value === null ? defaultValue : value
   }
 

@@ -60,9 +60,20 @@ test.group('payload | encoding', () => {
     assert.isFalse(Object.hasOwn(data, '__proto__'))
   })
 
+  test('keep __proto__ and constructor keys that hold text or arrays as plain data', ({
+    assert,
+  }) => {
+    const payload =
+      '{"message":{"errors":{"__proto__":["too short"],"constructor":"x"}},"purpose":"abcdefghijklmnop"}'
+    const errors = decodePayload('abcdefghijklmnop', payload)!.errors as Record<string, unknown>
+    assert.deepEqual(Object.getOwnPropertyDescriptor(errors, '__proto__')?.value, ['too short'])
+    assert.strictEqual(Object.getPrototypeOf(errors), Object.prototype)
+    assert.equal(errors.constructor, 'x')
+  })
+
   test('drop __proto__ keys written with unicode escapes too', ({ assert }) => {
     const payload =
-      '{"message":{"\\u005f_proto__":{"polluted":true},"\\u0063onstructor":1,"kept":"\\u00e9"},"purpose":"abcdefghijklmnop"}'
+      '{"message":{"\\u005f_proto__":{"polluted":true},"\\u0063onstructor":{"prototype":1},"kept":"\\u00e9"},"purpose":"abcdefghijklmnop"}'
     const data = decodePayload('abcdefghijklmnop', payload)!
     assert.deepEqual(data, { kept: 'é' })
     assert.isFalse(Object.hasOwn(data, '__proto__'))

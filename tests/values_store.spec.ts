@@ -41,7 +41,16 @@ test.group('ReadOnlyValuesStore', () => {
   test('never read through the prototype chain', ({ assert }) => {
     const store = new ReadOnlyValuesStore({})
     assert.isUndefined(store.get('toString'))
-    assert.throws(() => store.get('__proto__.polluted'), /"__proto__" is reserved/)
+    assert.isUndefined(store.get('__proto__.polluted'))
+    assert.isUndefined(store.get('constructor.prototype'))
+  })
+
+  test('read own keys named like prototype members (form fields)', ({ assert }) => {
+    const errors = JSON.parse('{"__proto__":["a"],"constructor":["b"],"toString":["c"]}')
+    const store = new ReadOnlyValuesStore({ errors })
+    assert.deepEqual(store.get(['errors', '__proto__']), ['a'])
+    assert.deepEqual(store.get('errors.constructor'), ['b'])
+    assert.isTrue(store.has('errors.toString'))
   })
 })
 
