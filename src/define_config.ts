@@ -16,6 +16,7 @@ import type {
 } from './types.js'
 import { MAX_COOKIE_AGE_SECONDS } from './session_cookies.js'
 import { MemoryStore } from './stores/memory.js'
+import { DEFAULT_FLASH_INPUT_LIMITS } from './flashable_input.js'
 
 /**
  * Input fields never flashed back as old input, unless `neverFlash` says otherwise.
@@ -76,6 +77,49 @@ export function parseDuration(property: string, value: unknown): number {
     invalid(`"${property}" must be a duration of at least one second, received "${String(value)}"`)
   }
   return Math.floor(seconds)
+}
+
+/**
+ * Parse one size limit of `flashInputLimits` (bytes or '8kb') into bytes.
+ */
+function parseByteSize(property: string, value: unknown, fallback: number): number {
+  if (value === undefined) {
+    return fallback
+  }
+  const bytes =
+    typeof value === 'number' || typeof value === 'string' ? string.bytes.parse(value) : null
+  if (typeof bytes !== 'number' || !Number.isInteger(bytes) || bytes <= 0) {
+    invalid(
+      `"${property}" is "${String(value)}", which is not a size. Use a positive whole number of bytes or a size such as '8kb'`
+    )
+  }
+  return bytes
+}
+
+/**
+ * Check and resolve `flashInputLimits` into bytes; the field limit may not
+ * exceed the total.
+ */
+function resolveFlashInputLimits(limits: unknown): { field: number; total: number } {
+  if (limits === undefined) {
+    return { ...DEFAULT_FLASH_INPUT_LIMITS }
+  }
+  if (limits === null || typeof limits !== 'object' || Array.isArray(limits)) {
+    invalid(
+      `"flashInputLimits" must be an object such as { field: '8kb', total: '32kb' }, received "${String(limits)}"`
+    )
+  }
+  const { field, total } = limits as { field?: unknown; total?: unknown }
+  const resolved = {
+    field: parseByteSize('flashInputLimits.field', field, DEFAULT_FLASH_INPUT_LIMITS.field),
+    total: parseByteSize('flashInputLimits.total', total, DEFAULT_FLASH_INPUT_LIMITS.total),
+  }
+  if (resolved.field > resolved.total) {
+    invalid(
+      `"flashInputLimits.field" (${resolved.field} bytes) is more than "flashInputLimits.total" (${resolved.total} bytes). Raise the total or lower the field limit`
+    )
+  }
+  return resolved
 }
 
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
@@ -192,6 +236,11 @@ export function defineConfig<KnownStores extends Record<string, StoreEntry>>(
     )
   }
 
+  const flashInputLimitsInBytes = resolveFlashInputLimits(rest.flashInputLimits)
+  if (rest.detectSecretFields !== undefined && typeof rest.detectSecretFields !== 'boolean') {
+    invalid(`"detectSecretFields" must be true or false, received "${rest.detectSecretFields}"`)
+  }
+
   const skipRequest = skipPredicate(skip)
 
   return configProvider.create(async (app) => {
@@ -218,6 +267,9 @@ export function defineConfig<KnownStores extends Record<string, StoreEntry>>(
       previousKeys: rest.previousKeys ?? [],
       storeTimeout,
       neverFlash: rest.neverFlash ?? DEFAULT_NEVER_FLASH,
+      detectSecretFields: rest.detectSecretFields ?? true,
+      flashInputLimits: rest.flashInputLimits,
+      flashInputLimitsInBytes,
       cookieRevocation: rest.cookieRevocation,
       skip: skipRequest,
       store: config.store,

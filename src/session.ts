@@ -10,6 +10,7 @@ import {
   type SessionIdCookie,
 } from './session_cookies.js'
 import { METADATA_KEY, snapshotOf, unstorableReason } from './payload.js'
+import { DEFAULT_FLASH_INPUT_LIMITS, flashableInput } from './flashable_input.js'
 import {
   E_SESSION_INVALID_VALUE,
   E_SESSION_NOT_MUTABLE,
@@ -52,21 +53,6 @@ export function isSafeRedirectPath(url: unknown): url is string {
     !url.includes('\\') &&
     ![...url].some((character) => character.charCodeAt(0) < 32)
   )
-}
-
-/**
- * A copy of form input without the fields that must never be flashed: a field
- * goes when its name or its dot path ("user.password") is listed, at any depth,
- * so `user[password]` is dropped as well as `password`.
- */
-function withoutSecrets(input: unknown, neverFlash: ReadonlySet<string>, path: string): any {
-  if (input === null || typeof input !== 'object') {
-    return input
-  }
-  const kept = Object.entries(input)
-    .filter(([key]) => !neverFlash.has(key) && !neverFlash.has(path + key))
-    .map(([key, value]) => [key, withoutSecrets(value, neverFlash, `${path}${key}.`)])
-  return Array.isArray(input) ? kept.map(([, value]) => value) : Object.fromEntries(kept)
 }
 
 /**
@@ -445,11 +431,16 @@ export class Session extends Macroable {
   }
 
   /**
-   * The request input minus the fields that are never flashed (config
-   * `neverFlash`: passwords, tokens), at any depth.
+   * The request input minus the fields that are never flashed (`neverFlash`
+   * and secret-looking names, at any depth) and the fields over the
+   * `flashInputLimits`.
    */
   #flashableInput(): SessionData {
-    return withoutSecrets(this.#ctx.request.original(), new Set(this.config.neverFlash), '') ?? {}
+    return flashableInput(this.#ctx.request.original(), {
+      neverFlash: new Set(this.config.neverFlash),
+      detectSecretFields: this.config.detectSecretFields !== false,
+      limits: this.config.flashInputLimitsInBytes ?? DEFAULT_FLASH_INPUT_LIMITS,
+    })
   }
 
   /** Flash the whole request input (minus secret fields) as old input. */

@@ -163,14 +163,39 @@ export interface SessionConfig {
   previousKeys?: string[]
   /** Milliseconds a store call may take before it fails with E_SESSION_STORE_UNAVAILABLE. */
   storeTimeout?: number
-  /** Input fields that are never flashed back as old input. */
+  /**
+   * Input fields that are never flashed back as old input (names or dot
+   * paths), on top of the fields whose names look secret.
+   */
   neverFlash?: string[]
+  /**
+   * Leave out of the flashed old input every field whose name looks secret
+   * (password, passcode, secret, token, otp, pin, cvv, card number, api key…,
+   * in any case and with any separator, at any depth). Defaults to true.
+   */
+  detectSecretFields?: boolean
+  /**
+   * The most flashed old input may hold, per field (its name and value) and in
+   * total, in bytes or as a size ('8kb'). A longer field is left out of the
+   * flash, as are the fields after the total is reached. Defaults to 8kb and 32kb.
+   */
+  flashInputLimits?: FlashInputLimits
   /**
    * Refuse the sessions of a user tagged before a per-user time (see
    * CookieRevocationConfig). With it, `session.tag(userId)` works on the
    * cookie store: it records the user inside the sealed cookie.
    */
   cookieRevocation?: CookieRevocationConfig
+}
+
+/**
+ * Size limits of the flashed old input: bytes, or a size such as '8kb'.
+ */
+export interface FlashInputLimits {
+  /** The most one field (its name and value) may take. */
+  field?: number | string
+  /** The most all the flashed fields together may take. */
+  total?: number | string
 }
 
 /**
@@ -196,6 +221,9 @@ export interface ResolvedSessionConfig extends SessionConfig {
   previousKeys: string[]
   storeTimeout: number
   neverFlash: string[]
+  detectSecretFields: boolean
+  /** `flashInputLimits` in bytes. */
+  flashInputLimitsInBytes: { field: number; total: number }
   /** True for requests that must not touch the session at all. */
   skip?: (ctx: HttpContext) => boolean
   /** The cookie codec built by the SessionManager from the app key(s). */

@@ -265,3 +265,58 @@ test.group('defineConfig | checked at boot', (group) => {
     )
   })
 })
+
+test.group('defineConfig | flashed input', () => {
+  const base = { store: 'memory' as const, stores: {} }
+
+  test('default to 8kb per field and 32kb in total, secret-looking fields left out', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { manager, close } = await createTestApp({ session: defineConfig(base) })
+    cleanup(close)
+    assert.deepEqual(manager.config.flashInputLimitsInBytes, { field: 8192, total: 32768 })
+    assert.isTrue(manager.config.detectSecretFields)
+  })
+
+  test('accept flashInputLimits as bytes or sizes', async ({ assert, cleanup }) => {
+    const session = defineConfig({ ...base, flashInputLimits: { field: '1kb', total: 4096 } })
+    const { manager, close } = await createTestApp({ session })
+    cleanup(close)
+    assert.deepEqual(manager.config.flashInputLimitsInBytes, { field: 1024, total: 4096 })
+  })
+
+  test('fail on a flashInputLimits size that is not a positive size, naming it', ({ assert }) => {
+    for (const [limits, property, value] of [
+      [{ field: 'lots' }, 'field', 'lots'],
+      [{ total: 0 }, 'total', '0'],
+      [{ total: -5 }, 'total', '-5'],
+      [{ field: true }, 'field', 'true'],
+    ] as const) {
+      assert.throws(
+        () => defineConfig({ ...base, flashInputLimits: limits as any }),
+        `Invalid session config in "config/session.ts": "flashInputLimits.${property}" is "${value}", which is not a size. Use a positive whole number of bytes or a size such as '8kb'`
+      )
+    }
+  })
+
+  test('fail on flashInputLimits that is not an object, or a field limit over the total', ({
+    assert,
+  }) => {
+    assert.throws(
+      () => defineConfig({ ...base, flashInputLimits: '8kb' as any }),
+      `Invalid session config in "config/session.ts": "flashInputLimits" must be an object such as { field: '8kb', total: '32kb' }, received "8kb"`
+    )
+    assert.throws(
+      () => defineConfig({ ...base, flashInputLimits: { field: '64kb' } }),
+      `Invalid session config in "config/session.ts": "flashInputLimits.field" (65536 bytes) is more than "flashInputLimits.total" (32768 bytes). Raise the total or lower the field limit`
+    )
+  })
+
+  test('fail on a detectSecretFields that is not a boolean', ({ assert }) => {
+    assert.throws(
+      () => defineConfig({ ...base, detectSecretFields: 'yes' as any }),
+      `Invalid session config in "config/session.ts": "detectSecretFields" must be true or false, received "yes"`
+    )
+  })
+})

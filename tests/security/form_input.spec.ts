@@ -1,7 +1,7 @@
 import { test } from '@japa/runner'
 import type { Router } from '@adonisjs/core/http'
 import vine from '@vinejs/vine'
-import { bootSecurityApp } from './helpers.js'
+import { bootSecurityApp, sessionIdOf, type SecurityApp } from './helpers.js'
 
 /**
  * Field names that are members of `Object.prototype`.
@@ -47,7 +47,174 @@ function fieldRoutes(router: Router) {
   )
 }
 
+/**
+ * POST /signup fails unless `email` is an email address (any other field is
+ * accepted); GET /flash answers the flash messages it left.
+ */
+function signupRoutes(router: Router) {
+  const signup = vine.compile(vine.object({ email: vine.string().email() }))
+  router.post('/signup', async ({ request }) => {
+    await signup.validate(request.all())
+    return { ok: true }
+  })
+  router.get('/flash', ({ session }) => session.flashMessages.all())
+}
+
+/**
+ * Submit a failing sign-up form as a browser does (Accept: text/html); JSON
+ * bodies reach nested keys that urlencoded forms write as `user[password]`.
+ */
+async function submitSignup(app: SecurityApp, body: Record<string, unknown>) {
+  const client = app.client()
+  const response = await client.request('/signup', {
+    method: 'POST',
+    body,
+    headers: { accept: 'text/html', referer: `${app.url}/form` },
+  })
+  return { client, response }
+}
+
+/**
+ * Field names that hold secrets, as real forms name them.
+ */
+const SECRET_FIELDS: Record<string, string> = {
+  current_password: 'secret-current-pw',
+  new_password: 'secret-new-pw',
+  passwordConfirmation: 'secret-confirm-pw',
+  otp: 'secret-otp-9911',
+  api_token: 'secret-api-token',
+  card_number: '4242424242424242',
+  cardNumber: '5555555555554444',
+  cvv: 'secret-cvv-321',
+  pin: 'secret-pin-8080',
+  apiKey: 'secret-api-key',
+  client_secret: 'secret-client',
+  passcode: 'secret-passcode',
+}
+
+/**
+ * Field names that only look a little like secret words.
+ */
+const PLAIN_FIELDS: Record<string, string> = {
+  pinned: 'plain-pinned',
+  spinach: 'plain-spinach',
+  opinion: 'plain-opinion',
+  tokenizer: 'plain-tokenizer',
+  email: 'not-an-email',
+}
+
 test.group('security | form input', () => {
+  test('secret-looking fields are never flashed nor stored, at any depth', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({
+      store: 'file',
+      withExceptionHandler: true,
+      routes: signupRoutes,
+    })
+    cleanup(() => app.close())
+    const { client, response } = await submitSignup(app, {
+      ...SECRET_FIELDS,
+      ...PLAIN_FIELDS,
+      user: { 'name': 'Ada', 'Password': 'secret-nested-pw', 'pin-code': 'secret-nested-pin' },
+    })
+    assert.equal(response.status, 302)
+    const stored = (await app.backend.raw(sessionIdOf(client)!))!
+    const flash = (await client.get('/flash')).json()
+    for (const [name, value] of Object.entries(SECRET_FIELDS)) {
+      assert.notProperty(flash, name)
+      assert.notInclude(stored, value, name)
+    }
+    assert.notInclude(stored, 'secret-nested')
+    assert.deepEqual(flash.user, { name: 'Ada' })
+    for (const [name, value] of Object.entries(PLAIN_FIELDS)) {
+      assert.equal(flash[name], value, name)
+    }
+    assert.property(flash.inputErrorsBag, 'email')
+  })
+
+  test('an over-long field is left out of the flashed input, the error still shows', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({
+      store: 'file',
+      withExceptionHandler: true,
+      routes: signupRoutes,
+    })
+    cleanup(() => app.close())
+    const { client, response } = await submitSignup(app, {
+      email: 'not-an-email',
+      comment: 'x'.repeat(900 * 1024),
+      ['k'.repeat(10 * 1024)]: 'long name',
+      nickname: 'ada',
+    })
+    assert.equal(response.status, 302)
+    const stored = (await app.backend.raw(sessionIdOf(client)!))!
+    assert.isBelow(Buffer.byteLength(stored), 4096)
+    const flash = (await client.get('/flash')).json()
+    assert.deepEqual(Object.keys(flash.inputErrorsBag), ['email'])
+    assert.equal(flash.email, 'not-an-email')
+    assert.equal(flash.nickname, 'ada')
+    assert.notProperty(flash, 'comment')
+    assert.lengthOf(
+      Object.keys(flash).filter((key) => key.startsWith('kkk')),
+      0
+    )
+  })
+
+  test('flashed input stops at the total limit, whatever the number of fields', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({
+      store: 'file',
+      withExceptionHandler: true,
+      routes: signupRoutes,
+    })
+    cleanup(() => app.close())
+    const fields = Object.fromEntries(
+      Array.from({ length: 200 }, (_, index) => [`field${index}`, 'y'.repeat(4000)])
+    )
+    const { client, response } = await submitSignup(app, { email: 'not-an-email', ...fields })
+    assert.equal(response.status, 302)
+    const stored = (await app.backend.raw(sessionIdOf(client)!))!
+    assert.isBelow(Buffer.byteLength(stored), 36 * 1024)
+    const flash = (await client.get('/flash')).json()
+    assert.equal(flash.email, 'not-an-email')
+    assert.property(flash.inputErrorsBag, 'email')
+    const kept = Object.keys(flash).filter((key) => key.startsWith('field'))
+    assert.isAbove(kept.length, 4)
+    assert.isBelow(kept.length, 9)
+  })
+
+  test('flashInputLimits in the config sets the limits per field and in total', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({
+      store: 'memory',
+      withExceptionHandler: true,
+      routes: signupRoutes,
+      session: { flashInputLimits: { field: '1kb', total: 3000 } },
+    })
+    cleanup(() => app.close())
+    const { client } = await submitSignup(app, {
+      email: 'not-an-email',
+      short: 'a'.repeat(900),
+      long: 'b'.repeat(1100),
+      second: 'c'.repeat(900),
+      third: 'd'.repeat(900),
+      fourth: 'e'.repeat(900),
+    })
+    const flash = (await client.get('/flash')).json()
+    assert.deepEqual(
+      Object.keys(flash).filter((key) => /^(short|long|second|third|fourth)$/.test(key)),
+      ['short', 'second', 'third']
+    )
+  })
+
   for (const name of PROTOTYPE_MEMBER_NAMES) {
     test(`a failed form with a field named "${name}" redirects and renders its errors`, async ({
       assert,
