@@ -1,8 +1,10 @@
 import type { ApplicationService } from '@adonisjs/core/types'
+import { appKeyConfigEntries } from './framework.js'
 
 /**
- * A provider entry that sets `app.appKey` once the config is loaded and before
- * any provider boots, so a test app runs with another app key.
+ * A provider entry that sets the app key once the config is loaded and before
+ * any provider boots, so a test app runs with another app key (`app.appKey` on
+ * AdonisJS 6, the default encrypter of `config/encryption.ts` on 7).
  */
 export function appKeyProvider(appKey: string) {
   return async () => ({
@@ -11,7 +13,9 @@ export function appKeyProvider(appKey: string) {
 
       /** Replace the app key of the loaded config. */
       register() {
-        this.app.config.set('app.appKey', appKey)
+        for (const [path, value] of appKeyConfigEntries(appKey)) {
+          this.app.config.set(path, value)
+        }
       }
     },
   })

@@ -2,20 +2,10 @@ import { IncomingMessage, ServerResponse } from 'node:http'
 import { Socket } from 'node:net'
 import type { Encryption } from '@adonisjs/core/encryption'
 import type { HttpContext } from '@adonisjs/core/http'
-import { EncryptionFactory } from '@adonisjs/core/factories/encryption'
 import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
+import { createEncryption } from './framework.js'
 
-/**
- * The app key the test apps use (the one of `IgnitorFactory.withCoreConfig()`).
- */
-export const TEST_APP_KEY = 'averylongrandomsecretkey'
-
-/**
- * The AdonisJS encryption of an app key: signs and encrypts cookies as a real app does.
- */
-export function createEncryption(appKey: string = TEST_APP_KEY): Encryption {
-  return new EncryptionFactory().merge({ secret: appKey }).create()
-}
+export { TEST_APP_KEY, createEncryption } from './framework.js'
 
 /**
  * A real HttpContext over real Node req/res objects, with an optional Cookie
