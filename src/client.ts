@@ -3,7 +3,7 @@ import { METADATA_KEY } from './payload.js'
 import { E_INVALID_SESSION_TEST_SETUP } from './errors.js'
 import type { KeyRing } from './key_ring.js'
 import { SessionManager } from './session_manager.js'
-import { generateSessionId, isValidSessionId } from './session_cookies.js'
+import { assertSessionId, generateSessionId, isValidSessionId } from './session_cookies.js'
 import type { SessionData, SessionStoreContract } from './types.js'
 
 /**
@@ -81,6 +81,7 @@ export class SessionClient {
    * holds now (creating it, empty if nothing was queued), then clear the queue.
    */
   async commit(): Promise<void> {
+    assertSessionId(this.sessionId, 'commit')
     const data: SessionData = { ...(await this.#store.read(this.sessionId)), ...this.#values }
     if (Object.keys(this.#flashMessages).length > 0) {
       const previous = data[this.flashKey]
@@ -113,11 +114,10 @@ export class SessionClient {
     return isValidSessionId(sessionId) && (await this.#store.read(sessionId)) !== null
   }
 
-  /** End a session. */
+  /** End a session; an invalid id throws E_SESSION_INVALID_ID. */
   async destroy(sessionId: string = this.sessionId): Promise<void> {
-    if (isValidSessionId(sessionId)) {
-      await this.#store.destroy(sessionId)
-    }
+    assertSessionId(sessionId, 'destroy')
+    await this.#store.destroy(sessionId)
   }
 
   /** The value of the id cookie for a session, signed as the app expects it. */

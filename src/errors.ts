@@ -126,3 +126,12 @@ export const E_SESSION_INVALID_KEY = createError<[string, string]>(
   'E_SESSION_INVALID_KEY',
   500
 )
+
+/**
+ * Something that is not a session id was given where the API needs one.
+ */
+export const E_SESSION_INVALID_ID = createError<[string]>(
+  'Invalid session id given to "%s": a session id is 16 to 64 characters among A-Z, a-z, 0-9, "_" and "-". Pass the id of a session (session.sessionId, or an id from tagged()), not a cookie value or a fingerprint',
+  'E_SESSION_INVALID_ID',
+  400
+)

@@ -29,14 +29,14 @@ export class SessionCollection {
     return this.#manager.read(sessionId)
   }
 
-  /** End a session by id. */
+  /** End a session by id; an invalid id throws E_SESSION_INVALID_ID. */
   destroy(sessionId: string): Promise<void> {
     return this.#manager.destroy(sessionId)
   }
 
   /**
    * Link a session to a user. Throws E_SESSION_TAGGING_NOT_SUPPORTED on the
-   * cookie store.
+   * cookie store, E_SESSION_INVALID_ID for an invalid id.
    */
   tag(sessionId: string, userId: string | number): Promise<void> {
     return this.#manager.tag(sessionId, userId)

@@ -3,6 +3,7 @@ import type { CookieOptions } from '@adonisjs/core/types/http'
 import { debugSecrets } from './debug.js'
 import type { KeyRing } from './key_ring.js'
 import { randomBase64Url } from './random_text.js'
+import { E_SESSION_INVALID_ID } from './errors.js'
 
 /**
  * Browsers cap cookie lifetimes at 400 days (RFC 6265bis).
@@ -35,6 +36,16 @@ const SESSION_ID_PATTERN = /^[A-Za-z0-9_-]{16,64}$/
  */
 export function isValidSessionId(value: unknown): value is string {
   return typeof value === 'string' && SESSION_ID_PATTERN.test(value)
+}
+
+/**
+ * Throw E_SESSION_INVALID_ID (400) unless `value` is shaped like a session
+ * id; `method` names the API call in the message (never the value).
+ */
+export function assertSessionId(value: unknown, method: string): asserts value is string {
+  if (!isValidSessionId(value)) {
+    throw new E_SESSION_INVALID_ID([method])
+  }
 }
 
 /**

@@ -5,7 +5,7 @@ import { KeyRing } from './key_ring.js'
 import { guardStore } from './guarded_store.js'
 import { METADATA_KEY } from './payload.js'
 import { Session } from './session.js'
-import { isValidSessionId, SessionCookies } from './session_cookies.js'
+import { assertSessionId, isValidSessionId, SessionCookies } from './session_cookies.js'
 import { E_INVALID_SESSION_CONFIG, E_SESSION_TAGGING_NOT_SUPPORTED } from './errors.js'
 import type {
   ResolvedSessionConfig,
@@ -145,7 +145,10 @@ export class SessionManager {
     )
   }
 
-  /** Read a session's values by id, outside HTTP; null when it does not exist. */
+  /**
+   * Read a session's values by id, outside HTTP; null when it does not exist
+   * (or the id is not shaped like one: the store is not asked).
+   */
   async read(sessionId: string): Promise<SessionData | null> {
     if (!isValidSessionId(sessionId)) {
       return null
@@ -154,11 +157,10 @@ export class SessionManager {
     return data ? withoutMetadata(data).data : null
   }
 
-  /** End a session by id. */
+  /** End a session by id; an invalid id throws E_SESSION_INVALID_ID. */
   async destroy(sessionId: string): Promise<void> {
-    if (isValidSessionId(sessionId)) {
-      await this.store().destroy(sessionId)
-    }
+    assertSessionId(sessionId, 'destroy')
+    await this.store().destroy(sessionId)
   }
 
   /** True when the store can list and end a user's sessions. */
@@ -191,8 +193,9 @@ export class SessionManager {
     return this.store() as SessionStoreWithTaggingContract
   }
 
-  /** Link a session to a user, outside HTTP. */
+  /** Link a session to a user, outside HTTP; an invalid id throws E_SESSION_INVALID_ID. */
   async tag(sessionId: string, userId: string | number): Promise<void> {
+    assertSessionId(sessionId, 'tag')
     await this.#taggingStore().tag(sessionId, String(userId))
   }
 
@@ -212,13 +215,18 @@ export class SessionManager {
 
   /**
    * End every session of a user ("sign me out everywhere"), except the ids in
-   * `except` (usually the current session). Returns how many were ended.
+   * `except` (usually the current session). Returns how many were ended. An
+   * invalid id in `except` (a cookie value instead of the id) throws
+   * E_SESSION_INVALID_ID before any session is ended.
    */
   async destroyTagged(
     userId: string | number,
     options: { except?: string | string[] } = {}
   ): Promise<number> {
     const keep = new Set([options.except ?? []].flat())
+    for (const sessionId of keep) {
+      assertSessionId(sessionId, 'destroyTagged')
+    }
     const sessions = await this.#taggingStore().tagged(String(userId))
     let ended = 0
     for (const session of sessions) {

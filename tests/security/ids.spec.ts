@@ -1,5 +1,8 @@
 import { test } from '@japa/runner'
+import type { HttpContext, Router } from '@adonisjs/core/http'
+import type { SessionManager } from '../../src/session_manager.js'
 import { generateSessionId } from '../../src/session_cookies.js'
+import { SessionCollection } from '../../src/session_collection.js'
 import {
   assertAvailable,
   bootSecurityApp,
@@ -175,6 +178,93 @@ test.group('security | ids', () => {
       assert.equal(response.status, 200, value.slice(0, 40))
       assert.deepEqual(JSON.parse(response.body), { values: {}, fresh: true })
     }
+    assert.deepEqual(calls, [])
+  })
+})
+
+/**
+ * Routes that pass an id from the request to the manager's API, as an
+ * "end this device" page does.
+ */
+function deviceRoutes(router: Router) {
+  const manager = (ctx: HttpContext): Promise<SessionManager> =>
+    ctx.containerResolver.make('session.manager')
+  router.post('/devices/tag', async (ctx) => {
+    await (await manager(ctx)).tag(ctx.request.input('id'), '7')
+    return { ok: true }
+  })
+  router.post('/devices/destroy', async (ctx) => {
+    await (await manager(ctx)).destroy(ctx.request.input('id'))
+    return { ok: true }
+  })
+  router.post('/devices/others', async (ctx) => {
+    const except = ctx.request.input('id')
+    return { ended: await (await manager(ctx)).destroyTagged('7', { except }) }
+  })
+}
+
+test.group('security | ids of the programmatic API', () => {
+  test('S5: an invalid id given to tag, destroy or destroyTagged is a 400 and reaches no store', async ({
+    assert,
+    cleanup,
+  }) => {
+    const calls: StoreCall[] = []
+    const app = await bootSecurityApp({
+      store: 'file',
+      calls,
+      routes: deviceRoutes,
+      withExceptionHandler: true,
+    })
+    cleanup(() => app.close())
+    const client = app.client()
+    await client.post('/login', { user: '7' })
+    calls.length = 0
+    for (const [path, method] of [
+      ['/devices/tag', 'tag'],
+      ['/devices/destroy', 'destroy'],
+      ['/devices/others', 'destroyTagged'],
+    ]) {
+      for (const id of ['../../etc/passwd', 'x'.repeat(10 * 1024), "' OR 1=1 --", 'short']) {
+        const response = await client.request(path, {
+          method: 'POST',
+          body: { id },
+          headers: { accept: 'application/json' },
+        })
+        assert.equal(response.status, 400, `${path} ${id.slice(0, 20)}`)
+        assert.include(response.json().message, `Invalid session id given to "${method}"`)
+      }
+    }
+    assert.deepEqual(
+      calls.filter((call) => call.method !== 'read' && call.method !== 'touch'),
+      []
+    )
+    assert.isDefined(sessionIdOf(client))
+    assert.deepEqual((await client.get('/read')).json().values, { user: '7' })
+  })
+
+  test('S5: the manager and SessionCollection refuse invalid ids with a clear error', async ({
+    assert,
+    cleanup,
+  }) => {
+    const calls: StoreCall[] = []
+    const app = await bootSecurityApp({ store: 'file', calls })
+    cleanup(() => app.close())
+    const collection = new SessionCollection(app.manager)
+    const message =
+      'Invalid session id given to "tag": a session id is 16 to 64 characters among A-Z, a-z, 0-9, "_" and "-". Pass the id of a session (session.sessionId, or an id from tagged()), not a cookie value or a fingerprint'
+    await assert.rejects(() => app.manager.tag('../x', 7), message)
+    await assert.rejects(() => collection.tag('s:abc.def', 7), message)
+    await assert.rejects(() => app.manager.destroy('a b'), message.replace('"tag"', '"destroy"'))
+    await assert.rejects(() => collection.destroy('a b'), message.replace('"tag"', '"destroy"'))
+    await assert.rejects(
+      () => app.manager.destroyTagged(7, { except: ['abc'] }),
+      message.replace('"tag"', '"destroyTagged"')
+    )
+    await assert.rejects(
+      () => app.manager.tag(42 as any, 7),
+      /E_SESSION_INVALID_ID|Invalid session id/
+    )
+    assert.isNull(await collection.get('../../etc/passwd'))
     assert.deepEqual(calls, [])
   })
 })
