@@ -154,6 +154,20 @@ function validateCookie(cookieName: string, cookie: Partial<CookieOptions>) {
 }
 
 /**
+ * Check the `cacheBytes` option of a store helper: a whole number of bytes, 0 or more.
+ */
+function validateCacheBytes(helper: string, cacheBytes: unknown) {
+  if (
+    cacheBytes !== undefined &&
+    (typeof cacheBytes !== 'number' || !Number.isSafeInteger(cacheBytes) || cacheBytes < 0)
+  ) {
+    invalid(
+      `"${helper}({ cacheBytes })" is "${String(cacheBytes)}": use a whole number of bytes, e.g. 16 * 1024 * 1024, or 0 to cache nothing`
+    )
+  }
+}
+
+/**
  * Check the store name and entries, naming the valid choices.
  */
 function validateStores(store: unknown, stores: Record<string, unknown>) {
@@ -371,9 +385,13 @@ export const stores = {
         '"stores.file()" needs a "location": the folder for session files, e.g. app.tmpPath("sessions")'
       )
     }
+    validateCacheBytes('stores.file', config.cacheBytes)
     return configProvider.create(async () => {
       const { FileStore } = await import('./stores/file.js')
-      return sharedFactory((resolved) => new FileStore(config.location, resolved.ageInSeconds))
+      return sharedFactory(
+        (resolved) =>
+          new FileStore(config.location, resolved.ageInSeconds, { cacheBytes: config.cacheBytes })
+      )
     })
   },
 
@@ -382,6 +400,7 @@ export const stores = {
     if (!config || typeof config.connection !== 'string' || !config.connection) {
       invalid('"stores.redis()" needs a "connection": a connection name from "config/redis.ts"')
     }
+    validateCacheBytes('stores.redis', config.cacheBytes)
     return configProvider.create(async (app) => {
       const { RedisStore } = await import('./stores/redis.js')
       const redis = await app.container.make('redis' as any).catch(() => {
@@ -399,7 +418,7 @@ export const stores = {
             () => (redis as any).connection(config.connection),
             resolved.ageInSeconds,
             config.prefix,
-            { localCache: config.localCache }
+            { localCache: config.localCache, cacheBytes: config.cacheBytes }
           )
       )
     })

@@ -7,7 +7,13 @@ import {
   createHmac,
   timingSafeEqual,
 } from 'node:crypto'
-import { parseJson } from './payload.js'
+import {
+  ByteBudgetCache,
+  decodedJsonBytes,
+  DEFAULT_CACHE_BYTES,
+  stringBytes,
+} from './byte_budget_cache.js'
+import { copyOfJsonValue, parseJson } from './payload.js'
 import { randomBase64Url } from './random_text.js'
 
 /**
@@ -31,10 +37,24 @@ export interface VerifiedValue<T> {
 }
 
 /**
- * How many decrypted values a KeyRing remembers (cookie-store data cookies of
- * returning visitors). Each holds at most a 4 KB cookie's plain text.
+ * A value decrypted before: its plain text, the key that made it, and from
+ * its second decryption on the message it unwrapped to (never handed out:
+ * callers get copies).
  */
-const OPENED_VALUES_LIMIT = 2000
+interface OpenedValue {
+  sealed: string
+  plain: string
+  keyIndex: number
+  unwrapped?: { message: unknown; purpose: unknown; expiresAt?: number }
+}
+
+function openedValueBytes(opened: OpenedValue): number {
+  return (
+    stringBytes(opened.sealed) +
+    stringBytes(opened.plain) +
+    (opened.unwrapped ? decodedJsonBytes(opened.plain) : 0)
+  )
+}
 
 /**
  * The signed message format of AdonisJS: `{ message, purpose, expiryDate? }`.
@@ -64,17 +84,42 @@ function safeEqual(expected: string, given: string): boolean {
  */
 function unwrap(decoded: string, purpose: string): { message: unknown; expiresAt?: number } | null {
   const parsed = parseJson(decoded) as SignedMessage | null
-  if (!parsed || typeof parsed !== 'object' || !parsed.message || parsed.purpose !== purpose) {
+  if (!parsed || typeof parsed !== 'object' || !parsed.message) {
     return null
   }
-  if (parsed.expiryDate === undefined || parsed.expiryDate === null) {
-    return { message: parsed.message }
+  return checked(parsed.message, parsed.purpose, expiryOf(parsed.expiryDate), purpose)
+}
+
+/**
+ * The expiry of a message in epoch ms: undefined when it has none, NaN when
+ * it is not a date.
+ */
+function expiryOf(expiryDate: unknown): number | undefined {
+  if (expiryDate === undefined || expiryDate === null) {
+    return undefined
   }
-  const expiresAt = new Date(parsed.expiryDate).getTime()
+  return new Date(expiryDate as string).getTime()
+}
+
+/**
+ * A message when its purpose is the one asked for and its expiry has not passed.
+ */
+function checked(
+  message: unknown,
+  messagePurpose: unknown,
+  expiresAt: number | undefined,
+  purpose: string
+): { message: unknown; expiresAt?: number } | null {
+  if (messagePurpose !== purpose) {
+    return null
+  }
+  if (expiresAt === undefined) {
+    return { message }
+  }
   if (Number.isNaN(expiresAt) || expiresAt < Date.now()) {
     return null
   }
-  return { message: parsed.message, expiresAt }
+  return { message, expiresAt }
 }
 
 /**
@@ -84,14 +129,25 @@ function unwrap(decoded: string, purpose: string): { message: unknown; expiresAt
  */
 export class KeyRing {
   #keys: DerivedKey[]
-  /** Recently decrypted values (sealed → plain text), bounded. */
-  #opened = new Map<string, { plain: string; keyIndex: number }>()
+  /** Recently decrypted values (sealed → plain text), within a byte budget. */
+  #opened: ByteBudgetCache<string, OpenedValue>
 
-  constructor(secrets: string[]) {
+  /**
+   * @param secrets the keys, the newest (which seals) first
+   * @param options.cacheBytes the most the remembered decrypted values may
+   *   take, in bytes (16 MiB by default; 0 decrypts every time)
+   */
+  constructor(secrets: string[], options: { cacheBytes?: number } = {}) {
+    this.#opened = new ByteBudgetCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES, openedValueBytes)
     this.#keys = secrets.map((secret) => {
       const cryptoKey = createHash('sha256').update(secret).digest()
       return { cryptoKey, hmacKey: createSecretKey(cryptoKey) }
     })
+  }
+
+  /** The bytes the remembered decrypted values take now (estimated). */
+  get cachedBytes(): number {
+    return this.#opened.bytes
   }
 
   /**
@@ -148,14 +204,31 @@ export class KeyRing {
   /**
    * Decrypt a value; null when tampered, expired, for another purpose or by an
    * unknown key. Purpose and expiry are checked on every call; the HMAC and the
-   * decryption of a value seen recently are not repeated.
+   * decryption of a value seen recently are not repeated, and from its third
+   * decryption on its message is copied from the one unwrapped before instead
+   * of parsed again.
    */
   decrypt<T = unknown>(sealed: string, purpose: string): VerifiedValue<T> | null {
-    const opened = this.#opened.get(sealed) ?? this.#open(sealed)
+    const remembered = this.#opened.get(sealed)
+    const opened = remembered ?? this.#open(sealed)
     if (!opened) {
       return null
     }
-    const unwrapped = unwrap(opened.plain, purpose)
+    let unwrapped: { message: unknown; expiresAt?: number } | null
+    if (opened.unwrapped) {
+      const { message, purpose: messagePurpose, expiresAt } = opened.unwrapped
+      unwrapped = checked(message, messagePurpose, expiresAt, purpose)
+      if (unwrapped) {
+        unwrapped.message = copyOfJsonValue(unwrapped.message)
+      }
+    } else {
+      unwrapped = unwrap(opened.plain, purpose)
+      if (unwrapped && remembered) {
+        opened.unwrapped = { ...unwrapped, purpose }
+        this.#opened.resize(sealed)
+        unwrapped = { ...unwrapped, message: copyOfJsonValue(unwrapped.message) }
+      }
+    }
     return (
       unwrapped && {
         value: unwrapped.message as T,
@@ -166,7 +239,7 @@ export class KeyRing {
   }
 
   /** Verify and decrypt a sealed value, remembering the plain text. */
-  #open(sealed: string): { plain: string; keyIndex: number } | null {
+  #open(sealed: string): OpenedValue | null {
     if (typeof sealed !== 'string' || !sealed.startsWith('e:')) {
       return null
     }
@@ -185,10 +258,7 @@ export class KeyRing {
       const plain =
         decipher.update(Buffer.from(parts[0], 'base64url')).toString('utf8') +
         decipher.final('utf8')
-      if (this.#opened.size >= OPENED_VALUES_LIMIT) {
-        this.#opened.clear()
-      }
-      const opened = { plain, keyIndex }
+      const opened = { sealed, plain, keyIndex }
       this.#opened.set(sealed, opened)
       return opened
     } catch {

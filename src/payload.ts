@@ -94,40 +94,6 @@ export function copyOfJsonValue<T>(value: T): T {
 }
 
 /**
- * What a store keeps next to a payload it holds: whether a read decoded it
- * already, and from the second read on its decoded data (never handed out).
- */
-export interface DecodedPayloadSlot {
-  readBefore?: boolean
-  decoded?: SessionData
-}
-
-/**
- * The data of a stored payload for one read, a fresh object every time: parsed
- * on the first read, copied from the decoded data kept in `slot` from the
- * second read on (three to five times cheaper than parsing again). A payload
- * rewritten on every request is parsed once per read, as before; one that
- * carries its own `expiryDate` is always parsed, since that check needs the
- * clock.
- */
-export function decodeForRead(
-  sessionId: string,
-  payload: string,
-  slot: DecodedPayloadSlot
-): SessionData | null {
-  if (slot.decoded) {
-    return copyOfJsonValue(slot.decoded)
-  }
-  const data = decodePayload(sessionId, payload)
-  if (!data || !slot.readBefore || payload.includes('"expiryDate"')) {
-    slot.readBefore = true
-    return data
-  }
-  slot.decoded = data
-  return copyOfJsonValue(data)
-}
-
-/**
  * Parse JSON, never throwing and never keeping `__proto__`, `constructor` or
  * `prototype` keys that hold an object. Returns null for anything that is not
  * valid JSON.

@@ -236,6 +236,12 @@ export interface ResolvedSessionConfig extends SessionConfig {
 export interface FileStoreConfig {
   /** Folder for the session files; created when missing. */
   location: string
+  /**
+   * The most, in bytes, the store keeps in this process of the files it read
+   * (their contents and decoded data): 16 MiB by default, least recently used
+   * forgotten first. 0 reads every file on every request.
+   */
+  cacheBytes?: number
 }
 
 /**
@@ -254,6 +260,12 @@ export interface RedisStoreConfig {
    * second connection; never used on a cluster or with `enableAutoPipelining`.
    */
   localCache?: boolean
+  /**
+   * The most, in bytes, the store keeps in this process of the decoded data of
+   * sessions read again, and as much again for the local cache: 16 MiB by
+   * default, least recently used forgotten first. 0 parses every read.
+   */
+  cacheBytes?: number
 }
 
 /**

@@ -320,3 +320,25 @@ test.group('defineConfig | flashed input', () => {
     )
   })
 })
+
+test.group('defineConfig | cache budgets', () => {
+  test('refuse a cacheBytes that is not a whole number of bytes, naming the helper', ({
+    assert,
+  }) => {
+    for (const cacheBytes of [-1, 1.5, '16mb', Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () => stores.file({ location: 'sessions', cacheBytes: cacheBytes as number }),
+        `Invalid session config in "config/session.ts": "stores.file({ cacheBytes })" is "${cacheBytes}": use a whole number of bytes, e.g. 16 * 1024 * 1024, or 0 to cache nothing`
+      )
+      assert.throws(
+        () => stores.redis({ connection: 'main', cacheBytes: cacheBytes as number }),
+        `Invalid session config in "config/session.ts": "stores.redis({ cacheBytes })" is "${cacheBytes}": use a whole number of bytes, e.g. 16 * 1024 * 1024, or 0 to cache nothing`
+      )
+    }
+  })
+
+  test('accept 0 and whole numbers of bytes', ({ assert }) => {
+    assert.doesNotThrow(() => stores.file({ location: 'sessions', cacheBytes: 0 }))
+    assert.doesNotThrow(() => stores.redis({ connection: 'main', cacheBytes: 1024 }))
+  })
+})

@@ -114,6 +114,48 @@ test.group('KeyRing | encrypted values', () => {
   })
 })
 
+test.group('KeyRing | remembered values', () => {
+  test('hand out a fresh copy on every decryption, also once the message is copied', ({
+    assert,
+  }) => {
+    const ring = new KeyRing([TEST_APP_KEY])
+    const sealed = ring.encrypt({ cart: { items: [1] } }, 'purpose-1234567890')
+    const values = [1, 2, 3, 4].map(
+      () => ring.decrypt<{ cart: { items: number[] } }>(sealed, 'purpose-1234567890')!.value
+    )
+    for (const value of values) assert.deepEqual(value, { cart: { items: [1] } })
+    assert.equal(new Set(values.map((value) => value.cart.items)).size, 4)
+  })
+
+  test('check purpose and expiry of a remembered message on every decryption', async ({
+    assert,
+  }) => {
+    const ring = new KeyRing([TEST_APP_KEY])
+    const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', new Date(Date.now() + 80))
+    for (let round = 0; round < 3; round++) {
+      assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890')?.value, { a: 1 })
+    }
+    assert.isNull(ring.decrypt(sealed, 'another-purpose-123'))
+    await new Promise((resolve) => setTimeout(resolve, 100))
+    assert.isNull(ring.decrypt(sealed, 'purpose-1234567890'))
+  })
+
+  test('remember decrypted values within cacheBytes, or none with 0', ({ assert }) => {
+    const ring = new KeyRing([TEST_APP_KEY], { cacheBytes: 50_000 })
+    const uncached = new KeyRing([TEST_APP_KEY], { cacheBytes: 0 })
+    for (let index = 0; index < 60; index++) {
+      const sealed = ring.encrypt({ index, text: 'x'.repeat(2000) }, 'purpose-1234567890')
+      for (let round = 0; round < 3; round++) {
+        assert.equal(ring.decrypt<any>(sealed, 'purpose-1234567890')!.value.index, index)
+        assert.equal(uncached.decrypt<any>(sealed, 'purpose-1234567890')!.value.index, index)
+      }
+      assert.isAtMost(ring.cachedBytes, 50_000)
+    }
+    assert.isAbove(ring.cachedBytes, 25_000)
+    assert.equal(uncached.cachedBytes, 0)
+  })
+})
+
 test.group('KeyRing | key rotation', () => {
   test('sign with the newest key and still verify values of previous keys', ({ assert }) => {
     const old = new KeyRing([OLD_KEY])

@@ -3,7 +3,6 @@ import { MessageBuilder } from '@adonisjs/core/helpers'
 import {
   applyChanges,
   copyOfJsonValue,
-  decodeForRead,
   decodePayload,
   encodePayload,
   parseJson,
@@ -165,41 +164,5 @@ test.group('payload | copyOfJsonValue', () => {
     for (const value of [null, 0, 'text', false, 1.5]) {
       assert.strictEqual(copyOfJsonValue(value), value)
     }
-  })
-})
-
-test.group('payload | decodeForRead', () => {
-  test('parse the first read, keep the decoded data from the second on, and hand out copies', ({
-    assert,
-  }) => {
-    const payload = encodePayload('abcdefghijklmnopqrstuvwx', { cart: { items: [1] } })
-    const slot = {}
-    const reads = [1, 2, 3, 4].map(() => decodeForRead('abcdefghijklmnopqrstuvwx', payload, slot))
-    for (const data of reads) assert.deepEqual(data, { cart: { items: [1] } })
-    assert.equal(new Set(reads).size, 4)
-    assert.equal(new Set(reads.map((data) => data!.cart)).size, 4)
-    assert.isDefined((slot as any).decoded)
-  })
-
-  test('parse on every read a payload that carries its own expiryDate', ({ assert }) => {
-    const id = 'abcdefghijklmnopqrstuvwx'
-    const payload = JSON.stringify({
-      message: { a: 1 },
-      purpose: id,
-      expiryDate: new Date(Date.now() + 60_000),
-    })
-    const slot = {}
-    for (let read = 0; read < 3; read++) {
-      assert.deepEqual(decodeForRead(id, payload, slot), { a: 1 })
-    }
-    assert.isUndefined((slot as any).decoded)
-  })
-
-  test('keep nothing for a payload that does not decode', ({ assert }) => {
-    const slot = {}
-    for (let read = 0; read < 3; read++) {
-      assert.isNull(decodeForRead('abcdefghijklmnopqrstuvwx', 'not json', slot))
-    }
-    assert.isUndefined((slot as any).decoded)
   })
 })

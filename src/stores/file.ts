@@ -12,14 +12,9 @@ import { readdir, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { debugSecrets } from '../debug.js'
 import { isValidSessionId } from '../session_cookies.js'
-import {
-  attachSnapshot,
-  decodeForRead,
-  encodePayload,
-  mergedData,
-  METADATA_KEY,
-  type DecodedPayloadSlot,
-} from '../payload.js'
+import { ByteBudgetCache, DEFAULT_CACHE_BYTES, stringBytes } from '../byte_budget_cache.js'
+import { DecodedPayloads } from '../decoded_payloads.js'
+import { attachSnapshot, encodePayload, mergedData, METADATA_KEY } from '../payload.js'
 import { AtomicFileWriter, SPARE_FOLDER } from './atomic_file_writer.js'
 import type {
   SessionChanges,
@@ -31,11 +26,6 @@ import type {
 } from '../types.js'
 
 const FILE_SUFFIX = '.txt'
-
-/**
- * How many session files a FileStore remembers the contents of.
- */
-const KNOWN_FILES_LIMIT = 10_000
 
 /**
  * What tells one version of a file from another: its inode, size and mtime.
@@ -51,8 +41,12 @@ interface FileVersion {
  * it had then: while a `stat` still shows it, the file is the same and need not
  * be read again.
  */
-interface KnownFile extends FileVersion, DecodedPayloadSlot {
+interface KnownFile extends FileVersion {
   contents: string
+}
+
+function knownFileBytes(file: KnownFile): number {
+  return stringBytes(file.contents) + 64
 }
 
 function versionOf(stats: Stats): FileVersion {
@@ -85,20 +79,35 @@ function isSameFile(version: FileVersion, stats: Stats): boolean {
  * reading the file and renaming the new one into place. Keep `location` on a
  * local disk, not a network file system.
  *
- * The store remembers the contents of the files it read or wrote: a request for
- * a file unchanged since (same inode, size and mtime) costs one `stat`, not an
- * open, read and close.
+ * The store remembers the contents of the files it read (and keeps them
+ * current when it writes them again): a request for a file unchanged since
+ * (same inode, size and mtime) costs one `stat`, not an open, read and close.
+ * A file only written is not remembered. What it remembers, with the decoded
+ * data of files read again, stays within `cacheBytes` (16 MiB by default).
  */
 export class FileStore implements SessionStoreWithTaggingContract, SessionStoreWithMergeContract {
   #location: string
   #ageMs: number
   #writer: AtomicFileWriter
-  #knownFiles = new Map<string, KnownFile>()
+  #knownFiles: ByteBudgetCache<string, KnownFile>
+  #decoded: DecodedPayloads
 
-  constructor(location: string, ageInSeconds: number) {
+  /**
+   * @param options.cacheBytes the most the remembered contents and decoded data
+   *   may take, in bytes, half each (16 MiB by default; 0 remembers nothing)
+   */
+  constructor(location: string, ageInSeconds: number, options: { cacheBytes?: number } = {}) {
     this.#location = location
     this.#ageMs = ageInSeconds * 1000
     this.#writer = new AtomicFileWriter(location)
+    const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES
+    this.#knownFiles = new ByteBudgetCache(Math.ceil(cacheBytes / 2), knownFileBytes)
+    this.#decoded = new DecodedPayloads(Math.floor(cacheBytes / 2))
+  }
+
+  /** The bytes this store keeps in memory of the files it read (estimated). */
+  get cachedBytes(): number {
+    return this.#knownFiles.bytes + this.#decoded.bytes
   }
 
   /** The file of a session; refuses anything not shaped like a session id. */
@@ -109,11 +118,8 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     return join(this.#location, `${sessionId}${FILE_SUFFIX}`)
   }
 
-  /** Remember what a session file holds (bounded: forgotten all at once when full). */
+  /** Remember what a session file holds (within the byte budget). */
   #remember(sessionId: string, contents: string, stats: Stats): KnownFile {
-    if (this.#knownFiles.size >= KNOWN_FILES_LIMIT) {
-      this.#knownFiles.clear()
-    }
     const file = { contents, ...versionOf(stats) }
     this.#knownFiles.set(sessionId, file)
     return file
@@ -122,6 +128,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   /** Remove a session file and what is remembered of it. */
   #remove(sessionId: string) {
     this.#knownFiles.delete(sessionId)
+    this.#decoded.forget(sessionId)
     rmSync(this.#pathOf(sessionId), { force: true })
   }
 
@@ -173,9 +180,15 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     return this.#remember(sessionId, contents, stats)
   }
 
-  /** Replace a session file atomically (see AtomicFileWriter) and remember it. */
+  /**
+   * Replace a session file atomically (see AtomicFileWriter); its contents are
+   * remembered only when they were before (the session was read here).
+   */
   #writeAtomically(sessionId: string, contents: string) {
-    this.#remember(sessionId, contents, this.#writer.write(this.#pathOf(sessionId), contents))
+    const stats = this.#writer.write(this.#pathOf(sessionId), contents)
+    if (this.#knownFiles.has(sessionId)) {
+      this.#remember(sessionId, contents, stats)
+    }
   }
 
   /**
@@ -187,7 +200,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     if (file === null) {
       return null
     }
-    const data = decodeForRead(sessionId, file.contents, file)
+    const data = this.#decoded.read(sessionId, file.contents)
     if (!data) {
       debugSecrets('file store: deleting the undecodable file of session %s', sessionId)
       this.#remove(sessionId)

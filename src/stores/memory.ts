@@ -1,10 +1,6 @@
-import {
-  attachSnapshot,
-  decodeForRead,
-  encodePayload,
-  mergedData,
-  type DecodedPayloadSlot,
-} from '../payload.js'
+import { DEFAULT_CACHE_BYTES } from '../byte_budget_cache.js'
+import { DecodedPayloads } from '../decoded_payloads.js'
+import { attachSnapshot, encodePayload, mergedData } from '../payload.js'
 import type {
   SessionChanges,
   SessionData,
@@ -13,7 +9,7 @@ import type {
   TaggedSession,
 } from '../types.js'
 
-interface MemoryEntry extends DecodedPayloadSlot {
+interface MemoryEntry {
   payload: string
   expiresAt: number
   userId?: string
@@ -23,20 +19,33 @@ interface MemoryEntry extends DecodedPayloadSlot {
  * Keeps sessions in the process memory: for tests and development. Entries are
  * JSON copies (no shared references between requests) and expire after `age`;
  * expired ones are swept while the store is used, so it never grows unbounded.
+ * The decoded data of sessions read again unchanged is kept within a byte
+ * budget (`cacheBytes`, 16 MiB by default).
  */
 export class MemoryStore implements SessionStoreWithTaggingContract, SessionStoreWithMergeContract {
   #entries = new Map<string, MemoryEntry>()
   #tags = new Map<string, Set<string>>()
   #ageMs: number
   #nextSweepAt = 0
+  #decoded: DecodedPayloads
 
-  constructor(ageInSeconds: number) {
+  /**
+   * @param options.cacheBytes the most the decoded copies of sessions read
+   *   again may take, in bytes (16 MiB by default; 0 parses every read)
+   */
+  constructor(ageInSeconds: number, options: { cacheBytes?: number } = {}) {
     this.#ageMs = ageInSeconds * 1000
+    this.#decoded = new DecodedPayloads(options.cacheBytes ?? DEFAULT_CACHE_BYTES)
   }
 
   /** Number of entries held, expired ones included until the next sweep. */
   get size(): number {
     return this.#entries.size
+  }
+
+  /** The bytes the decoded copies of sessions read again take now (estimated). */
+  get cachedBytes(): number {
+    return this.#decoded.bytes
   }
 
   #live(sessionId: string): MemoryEntry | undefined {
@@ -60,12 +69,12 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   /**
    * Read a session; expired ones read as null and are removed. A session read
    * again without a write in between is copied from its decoded data instead
-   * of parsed again (see `decodeForRead`).
+   * of parsed again (see `DecodedPayloads`).
    */
   read(sessionId: string): SessionData | null {
     const entry = this.#live(sessionId)
     return entry
-      ? attachSnapshot(decodeForRead(sessionId, entry.payload, entry), entry.payload)
+      ? attachSnapshot(this.#decoded.read(sessionId, entry.payload), entry.payload)
       : null
   }
 
@@ -73,6 +82,7 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   write(sessionId: string, data: SessionData): void {
     this.#sweepSometimes()
     const previous = this.#entries.get(sessionId)
+    this.#decoded.forget(sessionId)
     this.#entries.set(sessionId, {
       payload: encodePayload(sessionId, data),
       expiresAt: Date.now() + this.#ageMs,
@@ -93,6 +103,7 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   destroy(sessionId: string): void {
     this.untag(sessionId)
     this.#entries.delete(sessionId)
+    this.#decoded.forget(sessionId)
   }
 
   /** Reset the expiry of a live session. */
@@ -165,5 +176,6 @@ export class MemoryStore implements SessionStoreWithTaggingContract, SessionStor
   clear(): void {
     this.#entries.clear()
     this.#tags.clear()
+    this.#decoded.clear()
   }
 }

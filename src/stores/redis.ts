@@ -3,6 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Cluster, Redis } from 'ioredis'
 import debug, { fingerprint } from '../debug.js'
 import { E_SESSION_MERGE_CONFLICT } from '../errors.js'
+import { DEFAULT_CACHE_BYTES } from '../byte_budget_cache.js'
+import { DecodedPayloads } from '../decoded_payloads.js'
 import {
   attachSnapshot,
   decodePayload,
@@ -137,6 +139,10 @@ type Transform = (raw: string) => SessionData | null
  * so no touch is needed), `write` one SET … EX, and `merge` one compare-and-swap
  * script against the payload this request read. Every command touches one key,
  * so the store works on Redis Cluster. Needs Redis 6.2+ (GETEX, GETDEL).
+ *
+ * A session read again unchanged (the same raw value from Redis) is copied
+ * from its decoded data instead of parsed again; that data, and the local
+ * cache when it is on, stay within `cacheBytes` (16 MiB by default).
  */
 export class RedisStore implements SessionStoreWithTaggingContract, SessionStoreWithMergeContract {
   /** `read()` refreshes the TTL (GETEX), so the session skips `touch()`. */
@@ -150,6 +156,8 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   #localCache: boolean
   /** How often a cached session's TTL is pushed forward. */
   #refreshEveryMs: number
+  #decoded: DecodedPayloads
+  #localCacheBytes: number
 
   /**
    * @param connection the connection, or a function returning it on every call
@@ -159,18 +167,28 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    * @param options.localCache cache payloads in this process, kept valid by
    *   Redis (see RedisLocalCache); off by default, never on a cluster or a
    *   client with `enableAutoPipelining`
+   * @param options.cacheBytes the most the decoded data of sessions read again
+   *   may take, in bytes, and as much again for the local cache (16 MiB by
+   *   default; 0 parses every read)
    */
   constructor(
     connection: RedisStoreConnection | (() => RedisStoreConnection),
     ageInSeconds: number,
     prefix: string = '',
-    options: { localCache?: boolean } = {}
+    options: { localCache?: boolean; cacheBytes?: number } = {}
   ) {
     this.#connection = typeof connection === 'function' ? connection : () => connection
     this.#ttlSeconds = Math.max(1, Math.floor(ageInSeconds))
     this.#prefix = prefix
     this.#localCache = options.localCache ?? false
     this.#refreshEveryMs = Math.min(REFRESH_EVERY_MS, (this.#ttlSeconds * 1000) / 2)
+    this.#localCacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES
+    this.#decoded = new DecodedPayloads(this.#localCacheBytes)
+  }
+
+  /** The bytes the decoded data of sessions read again takes now (estimated). */
+  get cachedBytes(): number {
+    return this.#decoded.bytes
   }
 
   /** The local cache of a client, when one is used and Redis tracks its keys now. */
@@ -184,7 +202,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     if (!this.#localCache || isCluster(client) || client.options.enableAutoPipelining) {
       return
     }
-    return RedisLocalCache.of(client as Redis)
+    return RedisLocalCache.of(client as Redis, this.#localCacheBytes)
   }
 
   /** The Redis key of a session. */
@@ -241,8 +259,9 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   /**
    * Read a session and refresh its TTL: from the local cache when Redis tracks
    * it for this process (the TTL is pushed forward at most once a minute),
-   * else in one round trip. A payload that cannot be decoded is deleted and
-   * reads as no session.
+   * else in one round trip. The same payload read again is copied from its
+   * decoded data. A payload that cannot be decoded is deleted and reads as no
+   * session.
    */
   async read(sessionId: string): Promise<SessionData | null> {
     const client = await this.#client()
@@ -252,9 +271,10 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
       ? await this.#readCached(client, cache, key)
       : await client.getex(key, 'EX', this.#ttlSeconds)
     if (raw === null) {
+      this.#decoded.forget(sessionId)
       return null
     }
-    const data = decodePayload(sessionId, raw)
+    const data = this.#decoded.read(sessionId, raw)
     if (!data) {
       debug('redis store: removing the undecodable payload of session %s', fingerprint(sessionId))
       cache?.forget(cache.fullKey(key))
@@ -296,7 +316,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     const key = this.keyOf(sessionId)
     const cache = this.#cacheOf(client)
     const raw = cache?.lookup(cache.fullKey(key))?.raw ?? (await client.get(key))
-    const data = raw === null ? null : decodePayload(sessionId, raw)
+    const data = raw === null ? null : this.#decoded.read(sessionId, raw)
     return attachSnapshot(data, raw)
   }
 
@@ -307,7 +327,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    */
   async write(sessionId: string, data: SessionData): Promise<void> {
     const client = await this.#client()
-    this.#forget(client, this.keyOf(sessionId))
+    this.#forget(client, sessionId)
     const written = client.set(
       this.keyOf(sessionId),
       encodePayload(sessionId, data),
@@ -470,10 +490,11 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     return { tracked: tracking.status === 'fulfilled', value: result.value }
   }
 
-  /** Drop a key from the local cache before this process changes it. */
-  #forget(client: RedisClient, key: string) {
+  /** Drop a session from the caches before this process changes it. */
+  #forget(client: RedisClient, sessionId: string) {
+    this.#decoded.forget(sessionId)
     const cache = this.#localCacheFor(client)
-    cache?.forget(cache.fullKey(key))
+    cache?.forget(cache.fullKey(this.keyOf(sessionId)))
   }
 
   /**
@@ -482,7 +503,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
    */
   async destroy(sessionId: string): Promise<void> {
     const client = await this.#client()
-    this.#forget(client, this.keyOf(sessionId))
+    this.#forget(client, sessionId)
     const raw = await client.getdel(this.keyOf(sessionId))
     const userId = raw === null ? undefined : userIdOf(decodePayload(sessionId, raw))
     if (userId !== undefined) {

@@ -1,15 +1,11 @@
 import type { Redis } from 'ioredis'
+import { ByteBudgetCache, DEFAULT_CACHE_BYTES, stringBytes } from '../byte_budget_cache.js'
 import debug from '../debug.js'
 
 /**
  * The Pub/Sub channel Redis sends key invalidations to (RESP2 tracking).
  */
 const INVALIDATION_CHANNEL = '__redis__:invalidate'
-
-/**
- * How many session payloads one cache keeps; it forgets them all when full.
- */
-const ENTRIES_LIMIT = 10_000
 
 /**
  * The pause between two attempts to turn tracking on; it doubles after each
@@ -32,6 +28,10 @@ export interface CachedPayload {
  */
 export type PendingRead = object
 
+function cachedPayloadBytes(payload: CachedPayload): number {
+  return stringBytes(payload.raw) + 48
+}
+
 const caches = new WeakMap<Redis, RedisLocalCache>()
 
 /**
@@ -46,33 +46,43 @@ const caches = new WeakMap<Redis, RedisLocalCache>()
  * tracking on. A change ends a key's tracking (NOLOOP or not), so the store's
  * scripts read the key last, tracked, in the same round trip. Whenever
  * either connection drops, the cache empties and stays off until tracking is
- * on again. One cache per ioredis client, shared by the stores using it.
+ * on again. One cache per ioredis client, shared by the stores using it,
+ * holding payloads within a byte budget (least recently used forgotten first).
  */
 export class RedisLocalCache {
   #client: Redis
   #subscriber: Redis | undefined
   #subscriberClientId: number | undefined
-  #entries = new Map<string, CachedPayload>()
+  #entries: ByteBudgetCache<string, CachedPayload>
   #pending = new Map<string, PendingRead>()
   #active = false
   #starting = false
   #lastStart = 0
   #restartAfterMs = RESTART_AFTER_MS
 
-  /** The cache of an ioredis client (created on first use). */
-  static of(client: Redis): RedisLocalCache {
+  /**
+   * The cache of an ioredis client, created on first use with `budgetBytes`
+   * (the most its payloads may take; 16 MiB by default).
+   */
+  static of(client: Redis, budgetBytes: number = DEFAULT_CACHE_BYTES): RedisLocalCache {
     let cache = caches.get(client)
     if (!cache) {
-      cache = new RedisLocalCache(client)
+      cache = new RedisLocalCache(client, budgetBytes)
       caches.set(client, cache)
     }
     return cache
   }
 
-  private constructor(client: Redis) {
+  private constructor(client: Redis, budgetBytes: number) {
     this.#client = client
+    this.#entries = new ByteBudgetCache(budgetBytes, cachedPayloadBytes)
     client.on('close', () => this.#deactivate())
     client.on('end', () => this.#closeSubscriber())
+  }
+
+  /** The bytes the cached payloads take now (estimated). */
+  get bytes(): number {
+    return this.#entries.bytes
   }
 
   /** True while Redis tracks the keys this cache holds. */
@@ -113,9 +123,6 @@ export class RedisLocalCache {
     this.#pending.delete(fullKey)
     if (raw === null || !this.#active) {
       return
-    }
-    if (this.#entries.size >= ENTRIES_LIMIT) {
-      this.#entries.clear()
     }
     this.#entries.set(fullKey, { raw, refreshedAt })
   }

@@ -18,6 +18,16 @@ storeConformanceSuite({
   merge: true,
 })
 
+const uncachedLocation = temporaryFolder('file_store_conformance_uncached')
+
+storeConformanceSuite({
+  name: 'FileStore without caches',
+  createStore: (age) => new FileStore(uncachedLocation, age, { cacheBytes: 0 }),
+  cleanup: () => rm(uncachedLocation, { recursive: true, force: true }),
+  tagging: true,
+  merge: true,
+})
+
 test.group('FileStore', (group) => {
   let folder: string
   group.each.setup(() => {
@@ -210,6 +220,42 @@ test.group('FileStore', (group) => {
     for (let read = 0; read < 3; read++) {
       assert.deepEqual(await store.read(id), { cart: { items: [2] } })
     }
+  })
+
+  test('remember nothing of session files that were only written', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    for (let index = 0; index < 100; index++) {
+      await store.write(newSessionId(), { input: 'x'.repeat(10_000) })
+    }
+    assert.equal(store.cachedBytes, 0)
+  })
+
+  test('keep what it remembers of files read again within cacheBytes', async ({ assert }) => {
+    const store = new FileStore(folder, 60, { cacheBytes: 200_000 })
+    const ids = Array.from({ length: 60 }, () => newSessionId())
+    for (const [index, id] of ids.entries()) {
+      await store.write(id, { index, text: 'x'.repeat(5000) })
+      await store.read(id)
+      await store.read(id)
+      assert.isAtMost(store.cachedBytes, 200_000)
+    }
+    assert.isAbove(store.cachedBytes, 100_000)
+    for (const [index, id] of ids.entries()) {
+      assert.equal((await store.read(id))!.index, index)
+    }
+  })
+
+  test('keep the remembered contents of a session read here current when it writes it', async ({
+    assert,
+  }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    await store.write(id, { step: 1 })
+    await store.read(id)
+    const afterRead = store.cachedBytes
+    await store.write(id, { step: 2, more: 'x'.repeat(100) })
+    assert.isAbove(store.cachedBytes, afterRead)
+    assert.deepEqual(await store.read(id), { step: 2, more: 'x'.repeat(100) })
   })
 
   test('touch moves the expiry without changing the contents', async ({ assert }) => {

@@ -10,7 +10,37 @@ storeConformanceSuite({
   merge: true,
 })
 
+storeConformanceSuite({
+  name: 'MemoryStore without a decoded-data cache',
+  createStore: (age) => new MemoryStore(age, { cacheBytes: 0 }),
+  tagging: true,
+  merge: true,
+})
+
 test.group('MemoryStore', () => {
+  test('cache nothing of sessions that were only written', ({ assert }) => {
+    const store = new MemoryStore(60)
+    for (let index = 0; index < 200; index++) {
+      store.write(newSessionId(), { input: 'x'.repeat(10_000) })
+    }
+    assert.equal(store.cachedBytes, 0)
+  })
+
+  test('keep the decoded copies of sessions read again within cacheBytes', ({ assert }) => {
+    const store = new MemoryStore(60, { cacheBytes: 200_000 })
+    const ids = Array.from({ length: 100 }, () => newSessionId())
+    for (const [index, id] of ids.entries()) {
+      store.write(id, { index, text: 'x'.repeat(5000) })
+      store.read(id)
+      store.read(id)
+      assert.isAtMost(store.cachedBytes, 200_000)
+    }
+    assert.isAbove(store.cachedBytes, 100_000)
+    for (const [index, id] of ids.entries()) {
+      assert.equal(store.read(id)!.index, index)
+    }
+  })
+
   test('leave the store empty once 10k created sessions have expired', async ({ assert }) => {
     const store = new MemoryStore(1)
     for (let index = 0; index < 10_000; index++) {

@@ -218,6 +218,39 @@ test.group('RedisStore', (group) => {
     assert.equal(await client.exists(store.keyOf(garbage), store.keyOf(foreign)), 0)
   }).skip(!!reason, reason)
 
+  test('copy a session read again unchanged, and see another process write it at once', async ({
+    assert,
+  }) => {
+    const store = new RedisStore(client, 60, runPrefix)
+    const theirs = new RedisStore(sharedClient(), 60, runPrefix)
+    const id = newSessionId()
+    await theirs.write(id, { cart: [1] })
+    const reads = [await store.read(id), await store.read(id), await store.read(id)]
+    for (const data of reads) assert.deepEqual(data, { cart: [1] })
+    assert.equal(new Set(reads.map((data) => data!.cart)).size, 3)
+    await theirs.write(id, { cart: [1, 2] })
+    assert.deepEqual(await store.read(id), { cart: [1, 2] })
+    await client.set(store.keyOf(id), encodePayload(id, { cart: [3] }))
+    assert.deepEqual(await store.read(id), { cart: [3] })
+    await theirs.destroy(id)
+    assert.isNull(await store.read(id))
+  }).skip(!!reason, reason)
+
+  test('keep the decoded data of sessions read again within cacheBytes, none of those only written', async ({
+    assert,
+  }) => {
+    const store = new RedisStore(client, 60, runPrefix, { cacheBytes: 200_000 })
+    const ids = Array.from({ length: 60 }, () => newSessionId())
+    for (const id of ids) await store.write(id, { text: 'x'.repeat(5000) })
+    assert.equal(store.cachedBytes, 0)
+    for (const id of ids) {
+      await store.read(id)
+      await store.read(id)
+      assert.isAtMost(store.cachedBytes, 200_000)
+    }
+    assert.isAbove(store.cachedBytes, 100_000)
+  }).skip(!!reason, reason)
+
   test('merge on top of a change another request made after this one read', async ({ assert }) => {
     const store = new RedisStore(client, 60, runPrefix)
     const id = newSessionId()
@@ -530,6 +563,23 @@ test.group('RedisStore | local cache', (group) => {
     await theirs.destroy(id)
     await admin.ping()
     assert.isNull(await store.read(id))
+  }).skip(!!reason, reason)
+
+  test('keep the local cache within its byte budget, holding nothing of sessions only written', async ({
+    assert,
+  }) => {
+    const ours = client()
+    const cache = RedisLocalCache.of(ours, 100_000)
+    await untilLocalCacheIsOn(ours)
+    const store = new RedisStore(ours, 60, '', { localCache: true, cacheBytes: 100_000 })
+    const ids = Array.from({ length: 40 }, () => newSessionId())
+    for (const id of ids) await store.write(id, { text: 'x'.repeat(5000) })
+    assert.equal(cache.bytes, 0)
+    for (const id of ids) {
+      assert.deepEqual(await store.read(id), { text: 'x'.repeat(5000) })
+      assert.isAtMost(cache.bytes, 100_000)
+    }
+    assert.isAbove(cache.bytes, 50_000)
   }).skip(!!reason, reason)
 
   test('keep a session cached, with its new data, after this process merged into it', async ({
