@@ -42,6 +42,7 @@ import {
   type CellResult,
   type TrafficResult,
 } from './scenarios.js'
+import { writeChart } from './chart.js'
 import { geometricMean, median, medianRatio } from './statistics.js'
 import type { StoreName, Variant } from './types.js'
 
@@ -480,6 +481,7 @@ async function bench(options: BenchOptions) {
   }
   await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`)
   console.log(`\nWrote ${RESULTS_FILE} (${results.seconds} s)`)
+  console.log(`Wrote ${await writeChart(RESULTS_FILE)}`)
   return targets.every((target) => target.pass !== false)
 }
 
