@@ -19,6 +19,18 @@ import { randomBase64Url } from '../random_text.js'
 export const SPARE_FOLDER = '.spare'
 
 /**
+ * The names of spare files: `<pid>.<8 random characters>.<counter>`.
+ */
+const SPARE_NAME = /^\d+\.[A-Za-z0-9_-]{8}\.\d+$/
+
+/**
+ * True for the name of a spare file a writer made (in the spare folder).
+ */
+export function isSpareFileName(name: string): boolean {
+  return SPARE_NAME.test(name)
+}
+
+/**
  * Spare files a writer keeps before it reuses the oldest: a file replaced at
  * its path is rewritten only after this many later writes, so a reader in
  * another process that opened it just before has long finished.

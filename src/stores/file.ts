@@ -15,7 +15,7 @@ import { isValidSessionId } from '../session_cookies.js'
 import { ByteBudgetCache, DEFAULT_CACHE_BYTES, stringBytes } from '../byte_budget_cache.js'
 import { DecodedPayloads } from '../decoded_payloads.js'
 import { attachSnapshot, encodePayload, mergedData, METADATA_KEY } from '../payload.js'
-import { AtomicFileWriter, SPARE_FOLDER } from './atomic_file_writer.js'
+import { AtomicFileWriter, isSpareFileName, SPARE_FOLDER } from './atomic_file_writer.js'
 import type {
   SessionChanges,
   SessionData,
@@ -47,6 +47,23 @@ interface KnownFile extends FileVersion {
 
 function knownFileBytes(file: KnownFile): number {
   return stringBytes(file.contents) + 64
+}
+
+/**
+ * The temp files of earlier versions of the store: `<session id>.txt.<pid>.<n>.tmp`.
+ */
+const LEGACY_TEMP_FILE = /^(.+)\.txt\.[A-Za-z0-9.]+\.tmp$/
+
+/**
+ * True for the name of a session file (`<session id>.txt`) or a temp file an
+ * earlier version of the store left.
+ */
+function isSessionFileName(name: string): boolean {
+  if (name.endsWith(FILE_SUFFIX)) {
+    return isValidSessionId(name.slice(0, -FILE_SUFFIX.length))
+  }
+  const legacy = LEGACY_TEMP_FILE.exec(name)
+  return legacy !== null && isValidSessionId(legacy[1])
 }
 
 function versionOf(stats: Stats): FileVersion {
@@ -306,17 +323,24 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   }
 
   /**
-   * Delete every expired session file, stale temp file and spare file left
-   * by a writer; returns how many were removed.
+   * Delete every expired session file and spare file left by a writer;
+   * returns how many were removed. Only names the store makes are touched
+   * (`<session id>.txt`, the temp files of earlier versions, spares): other
+   * files in the folder stay, however old.
    */
   async prune(): Promise<number> {
     const now = Date.now()
-    const removed = await this.#pruneFolder(this.#location, now)
-    return removed + (await this.#pruneFolder(join(this.#location, SPARE_FOLDER), now))
+    const removed = await this.#pruneFolder(this.#location, now, isSessionFileName)
+    const spares = join(this.#location, SPARE_FOLDER)
+    return removed + (await this.#pruneFolder(spares, now, isSpareFileName))
   }
 
-  /** Delete the files of one folder whose mtime is older than the age. */
-  async #pruneFolder(folder: string, now: number): Promise<number> {
+  /** Delete the files of one folder that `isOwn` names and whose mtime is older than the age. */
+  async #pruneFolder(
+    folder: string,
+    now: number,
+    isOwn: (name: string) => boolean
+  ): Promise<number> {
     let names: string[]
     try {
       names = await readdir(folder)
@@ -324,7 +348,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
       return 0
     }
     let removed = 0
-    for (const name of names) {
+    for (const name of names.filter(isOwn)) {
       const path = join(folder, name)
       const stats = await stat(path).catch(() => null)
       if (stats?.isFile() && stats.mtimeMs + this.#ageMs <= now) {

@@ -352,6 +352,53 @@ test.group('security | stores', () => {
     assert.deepEqual(await readdir(join(app.location, '.spare')), [])
   }).timeout(30_000)
 
+  test("R5: pruning deletes only expired session files and the store's own spares, never other files", async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({ store: 'file' })
+    cleanup(() => app.close())
+    const store = app.manager.store()
+    const [expired, live] = [generateSessionId(), generateSessionId()]
+    await store.write(expired, { a: 1 })
+    await store.write(expired, { a: 2 })
+    await store.write(live, { b: 1 })
+    const { mkdir } = await import('node:fs/promises')
+    await mkdir(join(app.location, 'uploads'), { recursive: true })
+    const others = [
+      'notes.txt',
+      'abc.txt',
+      '.gitignore',
+      'backup.sqlite3',
+      `${expired}.txt.bak`,
+      `${'x'.repeat(70)}.txt`,
+      join('uploads', `${generateSessionId()}.txt`),
+      join('.spare', 'keep.me'),
+    ]
+    for (const name of others) {
+      await writeFile(join(app.location, name), 'not a session')
+    }
+    const spares = await readdir(join(app.location, '.spare'))
+    const past = new Date(Date.now() - 3 * 3600 * 1000)
+    for (const name of [`${expired}.txt`, ...others, ...spares.map((s) => join('.spare', s))]) {
+      await utimes(join(app.location, name), past, past)
+    }
+    assert.equal(await app.manager.prune(), 1 + spares.length - 1)
+    assert.sameMembers(await readdir(app.location), [
+      `${live}.txt`,
+      '.spare',
+      'uploads',
+      'notes.txt',
+      'abc.txt',
+      '.gitignore',
+      'backup.sqlite3',
+      `${expired}.txt.bak`,
+      `${'x'.repeat(70)}.txt`,
+    ])
+    assert.deepEqual(await readdir(join(app.location, 'uploads')), [others[6].slice(8)])
+    assert.deepEqual(await readdir(join(app.location, '.spare')), ['keep.me'])
+  })
+
   for (const { name, availability } of SERVER_STORES) {
     test(`R6: every write to the ${name} store sets an expiry and expired entries are never returned`, async ({
       assert,
