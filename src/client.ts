@@ -1,4 +1,5 @@
 import type { ApplicationService } from '@adonisjs/core/types'
+import { deepMerge } from './data_paths.js'
 import { METADATA_KEY } from './payload.js'
 import { E_INVALID_SESSION_TEST_SETUP } from './errors.js'
 import type { KeyRing } from './key_ring.js'
@@ -64,31 +65,32 @@ export class SessionClient {
     return this.#cookie.cookieName
   }
 
-  /** Queue values for the session; a top-level key replaces the previous value. */
+  /**
+   * Queue values for the session, merged deeply (objects key by key, arrays
+   * and other values replaced), as `ValuesStore.merge`.
+   */
   merge(values: SessionData): this {
-    Object.assign(this.#values, values)
+    deepMerge(this.#values, values)
     return this
   }
 
-  /** Queue flash messages: the next request reads them as `flashMessages`. */
+  /** Queue flash messages, merged deeply: the next request reads them as `flashMessages`. */
   flash(values: SessionData): this {
-    Object.assign(this.#flashMessages, values)
+    deepMerge(this.#flashMessages, values)
     return this
   }
 
   /**
    * Write the queued values and flash messages on top of what the session
-   * holds now (creating it, empty if nothing was queued), then clear the queue.
+   * holds now, merged deeply (creating it, empty if nothing was queued), then
+   * clear the queue.
    */
   async commit(): Promise<void> {
     assertSessionId(this.sessionId, 'commit')
-    const data: SessionData = { ...(await this.#store.read(this.sessionId)), ...this.#values }
+    const data: SessionData = { ...(await this.#store.read(this.sessionId)) }
+    deepMerge(data, this.#values)
     if (Object.keys(this.#flashMessages).length > 0) {
-      const previous = data[this.flashKey]
-      data[this.flashKey] = {
-        ...(previous && typeof previous === 'object' ? previous : {}),
-        ...this.#flashMessages,
-      }
+      deepMerge(data, { [this.flashKey]: this.#flashMessages })
     }
     await this.#store.write(this.sessionId, data)
     this.#values = {}

@@ -4,7 +4,8 @@
  * the key of the session metadata, the snapshot a store hands back to its
  * compare-and-set, and how one request's changes apply to stored data.
  */
-import type { SessionChanges, SessionData } from './types.js'
+import { FORBIDDEN_KEYS, getPath, setPath, unsetPath } from './data_paths.js'
+import type { SessionChanges, SessionData, SessionOperation } from './types.js'
 
 /**
  * The key under which a session's metadata is kept inside its data.
@@ -165,11 +166,14 @@ export function mergedData(
 }
 
 /**
- * Apply one request's changes to stored data (used by stores that merge).
+ * Apply one request's changes to stored data (used by stores that merge):
+ * top-level keys set or removed, then each operation by path, so parallel
+ * requests that change different paths, increment a number or push to an
+ * array all keep their changes. `current` is left unchanged.
  */
 export function applyChanges(
   current: SessionData | null,
-  changes: { set: SessionData; unset: string[]; cleared: boolean }
+  changes: Pick<SessionChanges, 'set' | 'unset' | 'cleared' | 'operations'>
 ): SessionData {
   const next: SessionData = changes.cleared || !current ? {} : { ...current }
   for (const key of changes.unset) {
@@ -178,7 +182,57 @@ export function applyChanges(
   for (const key of Object.keys(changes.set)) {
     next[key] = changes.set[key]
   }
+  if (changes.operations?.length) {
+    applyOperations(next, changes.operations)
+  }
   return next
+}
+
+/**
+ * Replay operations on data whose top-level object is already a copy: each
+ * top-level value an operation reaches is copied once before it changes.
+ */
+function applyOperations(next: SessionData, operations: readonly SessionOperation[]) {
+  const copied = new Set<string>()
+  for (const operation of operations) {
+    const path = operation.path
+    if (!Array.isArray(path) || path.length === 0 || path.some((key) => FORBIDDEN_KEYS.has(key))) {
+      continue
+    }
+    if (!copied.has(path[0])) {
+      copied.add(path[0])
+      next[path[0]] = copyOfJsonValue(next[path[0]])
+    }
+    applyOperation(next, operation)
+  }
+}
+
+/**
+ * Replay one operation on data (changed in place).
+ */
+function applyOperation(data: SessionData, operation: SessionOperation) {
+  const path = operation.path
+  switch (operation.type) {
+    case 'set':
+      setPath(data, path, operation.value)
+      return
+    case 'unset':
+      unsetPath(data, path)
+      return
+    case 'increment': {
+      const value = getPath(data, path)
+      setPath(data, path, (typeof value === 'number' ? value : 0) + operation.by)
+      return
+    }
+    case 'push': {
+      const value = getPath(data, path)
+      setPath(
+        data,
+        path,
+        Array.isArray(value) ? [...value, ...operation.items] : [...operation.items]
+      )
+    }
+  }
 }
 
 /**

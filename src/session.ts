@@ -2,7 +2,14 @@ import Macroable from '@poppinss/macroable'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
 import { debugSecrets } from './debug.js'
-import { omitPaths, pickPaths, ReadOnlyValuesStore, ValuesStore } from './values_store.js'
+import { getPath } from './data_paths.js'
+import {
+  omitPaths,
+  pickPaths,
+  ReadOnlyValuesStore,
+  ValuesStore,
+  type TrackedChange,
+} from './values_store.js'
 import {
   generateSessionId,
   isDueForReissue,
@@ -24,6 +31,7 @@ import type {
   SessionChanges,
   SessionData,
   SessionMetadata,
+  SessionOperation,
   SessionStoreCapabilities,
   SessionStoreContract,
   SessionStoreWithMergeContract,
@@ -53,6 +61,23 @@ export function isSafeRedirectPath(url: unknown): url is string {
     !url.includes('\\') &&
     ![...url].some((character) => character.charCodeAt(0) < 32)
   )
+}
+
+/**
+ * The operation a store replays for a change below the top level: a replaced
+ * path carries the value it holds now (removed when undefined).
+ */
+function operationOf(change: TrackedChange, values: SessionData): SessionOperation {
+  if (change.kind === 'increment') {
+    return { type: 'increment', path: change.path, by: change.by }
+  }
+  if (change.kind === 'push') {
+    return { type: 'push', path: change.path, items: change.items }
+  }
+  const value = getPath(values, change.path)
+  return value === undefined
+    ? { type: 'unset', path: change.path }
+    : { type: 'set', path: change.path, value }
 }
 
 /**
@@ -367,8 +392,7 @@ export class Session extends Macroable {
   push(key: string, value: AllowedSessionValues): void {
     const values = this.#mutable()
     this.#assertStorable(key, value)
-    const current = values.get(key)
-    values.set(key, Array.isArray(current) ? [...current, value] : [value])
+    values.push(key, value)
   }
 
   /** Remove one key, or several. */
@@ -402,7 +426,8 @@ export class Session extends Macroable {
 
   /**
    * Flash a value (or several) to the next request. A falsy value given by key
-   * is ignored, as in @adonisjs/session.
+   * is ignored, as in @adonisjs/session; an object is merged deeply into what
+   * this request flashed already.
    */
   flash(key: string, value: AllowedSessionValues): void
   flash(values: SessionData): void
@@ -418,16 +443,12 @@ export class Session extends Macroable {
     for (const name of Object.keys(key)) {
       this.#assertStorable(name, key[name])
     }
-    for (const name of Object.keys(key)) {
-      this.responseFlashMessages.set(name, key[name])
-    }
+    this.responseFlashMessages.merge(key)
   }
 
   /** Flash error messages that `@error` reads (`errorsBag`), merged into existing ones. */
   flashErrors(errors: Record<string, string | string[]>): void {
-    this.#mutable()
-    const current = this.responseFlashMessages.get('errorsBag', {})
-    this.responseFlashMessages.set('errorsBag', { ...current, ...errors })
+    this.flash({ errorsBag: errors })
   }
 
   /**
@@ -692,7 +713,11 @@ export class Session extends Macroable {
     return data
   }
 
-  /** The changed top-level keys, as a merge for stores that support it. */
+  /**
+   * What this request changed, as a merge for stores that support it: top-level
+   * values replaced or removed in `set`/`unset`, changes below the top level,
+   * increments and appends in `operations`.
+   */
   #changes(values: ValuesStore): SessionChanges {
     const all = values.all()
     const changes: SessionChanges = {
@@ -701,10 +726,16 @@ export class Session extends Macroable {
       cleared: values.wasCleared,
       data: this.#dataToStore(values),
     }
-    for (const key of values.changedKeys) {
-      if (key === METADATA_KEY) continue
-      if (all[key] === undefined) changes.unset.push(key)
-      else changes.set[key] = all[key]
+    for (const change of values.trackedChanges) {
+      const path = change.path
+      if (path[0] === METADATA_KEY) continue
+      if (change.kind === 'replace' && path.length === 1) {
+        const value = all[path[0]]
+        if (value === undefined) changes.unset.push(path[0])
+        else changes.set[path[0]] = value
+        continue
+      }
+      ;(changes.operations ??= []).push(operationOf(change, all))
     }
     if (this.#metadataChanged || values.wasCleared) {
       changes.set[METADATA_KEY] = this.#metadata as any

@@ -56,13 +56,30 @@ export interface TaggedSession {
 }
 
 /**
- * What one request changed, by top-level key: the values to set, the keys to
- * remove, and whether the request started from an empty object (`clear()`).
+ * One change below the top level, replayed by a store on what it holds then:
+ * `set`/`unset` a value at a path (the last writer of a path wins), add `by`
+ * to the number at a path (a missing or non-number value counts as 0), or
+ * append `items` to the array at a path (a new array when it holds none).
+ * Removing a value also removes the parent objects it leaves empty.
+ */
+export type SessionOperation =
+  | { type: 'set'; path: string[]; value: AllowedSessionValues }
+  | { type: 'unset'; path: string[] }
+  | { type: 'increment'; path: string[]; by: number }
+  | { type: 'push'; path: string[]; items: AllowedSessionValues[] }
+
+/**
+ * What one request changed: the top-level values to set, the top-level keys
+ * to remove, the changes below the top level (`operations`), and whether the
+ * request started from an empty object (`clear()`). A store applies `cleared`,
+ * then `unset` and `set`, then `operations` in order (see `applyChanges`).
  */
 export interface SessionChanges {
   set: SessionData
   unset: string[]
   cleared: boolean
+  /** Changes by path below the top level, increments and appends; none when absent. */
+  operations?: SessionOperation[]
   /**
    * The whole session as this request leaves it: what applying the changes to
    * the data it read gives. A store that finds its stored value still equal to

@@ -1,4 +1,5 @@
 import { E_SESSION_INVALID_KEY, E_SESSION_NOT_A_NUMBER } from './errors.js'
+import { deepMerge, FORBIDDEN_KEYS, getPath, isObject, parentFor, unsetPath } from './data_paths.js'
 import type { AllowedSessionValues, SessionData } from './types.js'
 
 /**
@@ -6,7 +7,17 @@ import type { AllowedSessionValues, SessionData } from './types.js'
  */
 export type ValuesPath = string | string[]
 
-const FORBIDDEN_SEGMENTS = new Set(['__proto__', 'constructor', 'prototype'])
+/**
+ * One change a request made, by path: the value `replace`d (read from the
+ * values when the change is stored, so later edits under it are included;
+ * undefined there means removed), a number `increment`ed by `by`, or `items`
+ * `push`ed to an array. Stores replay increments and pushes on what is stored
+ * then, so parallel requests add up instead of overwriting each other.
+ */
+export type TrackedChange =
+  | { kind: 'replace'; path: string[] }
+  | { kind: 'increment'; path: string[]; by: number }
+  | { kind: 'push'; path: string[]; items: AllowedSessionValues[] }
 
 /**
  * Split a key into path segments, for reading: reads follow own properties
@@ -23,29 +34,27 @@ function readSegments(path: ValuesPath): string[] {
 function toSegments(path: ValuesPath): string[] {
   const segments = readSegments(path)
   for (const segment of segments) {
-    if (FORBIDDEN_SEGMENTS.has(segment)) {
+    if (FORBIDDEN_KEYS.has(segment)) {
       throw new E_SESSION_INVALID_KEY([segments.join('.'), segment])
     }
   }
   return segments
 }
 
-function isObject(value: unknown): value is Record<string, any> {
-  return value !== null && typeof value === 'object'
+/**
+ * The key of a path in the change list (segments may hold dots).
+ */
+function keyOf(segments: readonly string[]): string {
+  return segments.length === 1 ? segments[0] : segments.join('\u0000')
 }
 
 /**
- * Read a nested value.
+ * True when `path` lies strictly under `ancestor`.
  */
-function getPath(source: Record<string, any>, segments: string[]): any {
-  let current: any = source
-  for (const segment of segments) {
-    if (!isObject(current) || !Object.hasOwn(current, segment)) {
-      return undefined
-    }
-    current = current[segment]
-  }
-  return current
+function isUnder(path: readonly string[], ancestor: readonly string[]): boolean {
+  return (
+    path.length > ancestor.length && ancestor.every((segment, index) => path[index] === segment)
+  )
 }
 
 /**
@@ -109,12 +118,14 @@ export class ReadOnlyValuesStore {
 }
 
 /**
- * Mutable session values that remember which top-level keys changed, so a
- * store can merge only those into what other requests wrote meanwhile.
+ * Mutable session values that remember what changed, by dot path, so a store
+ * can merge only those changes into what other requests wrote meanwhile.
  */
 export class ValuesStore extends ReadOnlyValuesStore {
   #modified = false
-  #changedKeys = new Set<string>()
+  #changes = new Map<string, TrackedChange>()
+  /** True once a change below the top level was tracked (descendants must be looked for). */
+  #hasNestedChanges = false
   #cleared = false
 
   /** True once any value changed. */
@@ -124,7 +135,17 @@ export class ValuesStore extends ReadOnlyValuesStore {
 
   /** The top-level keys changed since creation (or since `clear()`). */
   get changedKeys(): ReadonlySet<string> {
-    return this.#changedKeys
+    const keys = new Set<string>()
+    for (const change of this.#changes.values()) keys.add(change.path[0])
+    return keys
+  }
+
+  /**
+   * The changes since creation (or since `clear()`), in order, one per path:
+   * a change covers those made before it under its path.
+   */
+  get trackedChanges(): Iterable<TrackedChange> {
+    return this.#changes.values()
   }
 
   /** True when `clear()`/`update()` replaced all values. */
@@ -132,10 +153,63 @@ export class ValuesStore extends ReadOnlyValuesStore {
     return this.#cleared
   }
 
-  /** Record a change of one top-level key. */
-  #changed(topKey: string) {
+  /**
+   * Track a change. A replace covers every earlier change under its path and
+   * absorbs any later one there (the value is read when stored); increments
+   * and pushes of one path add up; mixed kinds on one path become a replace.
+   */
+  #track(change: TrackedChange) {
     this.#modified = true
-    this.#changedKeys.add(topKey)
+    const path = change.path
+    for (let depth = 1; depth < path.length; depth++) {
+      const ancestor = this.#changes.get(keyOf(path.slice(0, depth)))
+      if (ancestor?.kind === 'replace') {
+        return
+      }
+      if (ancestor) {
+        this.#track({ kind: 'replace', path: ancestor.path })
+        return
+      }
+    }
+    const key = keyOf(path)
+    const existing = this.#changes.get(key)
+    if (existing?.kind === 'replace') {
+      return
+    }
+    if (existing && existing.kind === change.kind) {
+      if (change.kind === 'increment') {
+        ;(existing as { by: number }).by += change.by
+      } else {
+        ;(existing as { items: AllowedSessionValues[] }).items.push(...change.items)
+      }
+      return
+    }
+    const covers =
+      change.kind === 'replace' || existing !== undefined || this.#hasChangesUnder(path)
+    if (covers) {
+      this.#forgetChangesUnder(path)
+      change = { kind: 'replace', path }
+    }
+    this.#changes.delete(key)
+    this.#changes.set(key, change)
+    if (path.length > 1) {
+      this.#hasNestedChanges = true
+    }
+  }
+
+  #hasChangesUnder(path: readonly string[]): boolean {
+    if (!this.#hasNestedChanges) return false
+    for (const change of this.#changes.values()) {
+      if (isUnder(change.path, path)) return true
+    }
+    return false
+  }
+
+  #forgetChangesUnder(path: readonly string[]) {
+    if (!this.#hasNestedChanges) return
+    for (const [key, change] of this.#changes) {
+      if (isUnder(change.path, path)) this.#changes.delete(key)
+    }
   }
 
   /** Set a value by dot path, creating the objects on the way. */
@@ -145,26 +219,15 @@ export class ValuesStore extends ReadOnlyValuesStore {
       this.unset(segments)
       return
     }
-    let current: Record<string, any> = this.values
-    for (let index = 0; index < segments.length - 1; index++) {
-      const segment = segments[index]
-      if (!isObject(current[segment])) {
-        current[segment] = {}
-      }
-      current = current[segment]
-    }
-    current[segments[segments.length - 1]] = value
-    this.#changed(segments[0])
+    parentFor(this.values, segments)[segments[segments.length - 1]] = value
+    this.#track({ kind: 'replace', path: segments })
   }
 
-  /** Remove a value by dot path. */
+  /** Remove a value by dot path, and the parent objects that this leaves empty. */
   unset(key: ValuesPath): void {
     const segments = toSegments(key)
-    const parent = segments.length === 1 ? this.values : getPath(this.values, segments.slice(0, -1))
-    if (isObject(parent)) {
-      delete parent[segments[segments.length - 1]]
-    }
-    this.#changed(segments[0])
+    unsetPath(this.values, segments)
+    this.#track({ kind: 'replace', path: segments })
   }
 
   /** Read and remove a value. */
@@ -174,13 +237,18 @@ export class ValuesStore extends ReadOnlyValuesStore {
     return value
   }
 
-  /** Add `steps` to a number (0 when missing). */
+  /**
+   * Add `steps` to a number (0 when missing). Stored as an addition, so
+   * parallel requests that increment the same key all count.
+   */
   increment(key: ValuesPath, steps: number = 1): void {
-    const value = this.get(key, 0)
+    const segments = toSegments(key)
+    const value = getPath(this.values, segments) ?? 0
     if (typeof value !== 'number') {
-      throw new E_SESSION_NOT_A_NUMBER([toSegments(key).join('.'), describe(value)])
+      throw new E_SESSION_NOT_A_NUMBER([segments.join('.'), describe(value)])
     }
-    this.set(key, value + steps)
+    parentFor(this.values, segments)[segments[segments.length - 1]] = value + steps
+    this.#track({ kind: 'increment', path: segments, by: steps })
   }
 
   /** Subtract `steps` from a number (0 when missing). */
@@ -188,11 +256,30 @@ export class ValuesStore extends ReadOnlyValuesStore {
     this.increment(key, -steps)
   }
 
-  /** Shallow-merge top-level values. */
+  /**
+   * Append a value to the array at a key (a new array when it holds none).
+   * Stored as an append, so parallel requests that push to one array all keep
+   * their items (a key that held something else is replaced by the new array).
+   */
+  push(key: ValuesPath, value: AllowedSessionValues): void {
+    const segments = toSegments(key)
+    const current = getPath(this.values, segments)
+    const next = Array.isArray(current) ? [...current, value] : [value]
+    parentFor(this.values, segments)[segments[segments.length - 1]] = next
+    this.#track(
+      Array.isArray(current) || current === undefined
+        ? { kind: 'push', path: segments, items: [value] }
+        : { kind: 'replace', path: segments }
+    )
+  }
+
+  /**
+   * Merge values deeply, as @adonisjs/session does: plain objects key by key,
+   * arrays and other values replaced, `undefined` skipped. Plain data only:
+   * `__proto__`, `constructor` and `prototype` keys are dropped.
+   */
   merge(values: SessionData): void {
-    for (const key of Object.keys(values)) {
-      this.set([key], values[key])
-    }
+    deepMerge(this.values, values, (segments) => this.#track({ kind: 'replace', path: segments }))
   }
 
   /** Replace every value. */
@@ -206,12 +293,13 @@ export class ValuesStore extends ReadOnlyValuesStore {
     this.values = {}
     this.#modified = true
     this.#cleared = true
-    this.#changedKeys.clear()
+    this.#changes.clear()
+    this.#hasNestedChanges = false
   }
 
-  /** Mark a top-level key changed after its nested value was mutated in place. */
-  markChanged(topKey: string): void {
-    this.#changed(topKey)
+  /** Mark a key (a top-level key or a path) changed after its value was mutated in place. */
+  markChanged(key: ValuesPath): void {
+    this.#track({ kind: 'replace', path: Array.isArray(key) ? key.map(String) : [key] })
   }
 }
 

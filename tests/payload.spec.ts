@@ -104,6 +104,72 @@ test.group('payload | applyChanges', () => {
     })
     assert.deepEqual(applyChanges(null, { set: { a: 1 }, unset: ['b'], cleared: false }), { a: 1 })
   })
+
+  test('replay operations by path on a copy, keeping what others stored', ({ assert }) => {
+    const current = { cart: { k1: 1 }, views: 3, log: ['a'], redirect: { intendedUrl: '/x' } }
+    const next = applyChanges(current, {
+      set: {},
+      unset: [],
+      cleared: false,
+      operations: [
+        { type: 'set', path: ['cart', 'k2'], value: 2 },
+        { type: 'increment', path: ['views'], by: 2 },
+        { type: 'increment', path: ['stats', 'hits'], by: -1 },
+        { type: 'push', path: ['log'], items: ['b', 'c'] },
+        { type: 'push', path: ['new'], items: ['z'] },
+        { type: 'unset', path: ['redirect', 'intendedUrl'] },
+      ],
+    })
+    assert.deepEqual(next, {
+      cart: { k1: 1, k2: 2 },
+      views: 5,
+      log: ['a', 'b', 'c'],
+      stats: { hits: -1 },
+      new: ['z'],
+    })
+    assert.deepEqual(current, {
+      cart: { k1: 1 },
+      views: 3,
+      log: ['a'],
+      redirect: { intendedUrl: '/x' },
+    })
+  })
+
+  test('count a value that is not a number as 0 and replace one that is not an array', ({
+    assert,
+  }) => {
+    const next = applyChanges(
+      { views: 'many', log: { a: 1 } },
+      {
+        set: {},
+        unset: [],
+        cleared: false,
+        operations: [
+          { type: 'increment', path: ['views'], by: 1 },
+          { type: 'push', path: ['log'], items: [1] },
+        ],
+      }
+    )
+    assert.deepEqual(next, { views: 1, log: [1] })
+  })
+
+  test('ignore operations whose path reaches a prototype', ({ assert }) => {
+    const next = applyChanges(
+      {},
+      {
+        set: {},
+        unset: [],
+        cleared: false,
+        operations: [
+          { type: 'set', path: ['__proto__', 'polluted'], value: 1 },
+          { type: 'set', path: ['a', 'constructor', 'prototype', 'polluted'], value: 1 },
+          { type: 'set', path: [], value: 1 },
+        ],
+      }
+    )
+    assert.deepEqual(next, {})
+    assert.isUndefined(({} as any).polluted)
+  })
 })
 
 test.group('payload | unstorableReason', () => {

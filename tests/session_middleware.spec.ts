@@ -139,7 +139,7 @@ for (const store of ['memory', 'file'] as const) {
       )
     })
 
-    test('merge only the changed keys into the stored session', async ({ assert, cleanup }) => {
+    test('merge only the changed paths into the stored session', async ({ assert, cleanup }) => {
       const counter = new StoreCallCounter()
       const { client, close } = await createStoreApp(store, { counter })
       cleanup(close)
@@ -154,7 +154,12 @@ for (const store of ['memory', 'file'] as const) {
       const merges = counter.calls.filter((entry) => entry.method === 'merge')
       assert.lengthOf(merges, 1)
       const { data, ...changes } = merges[0].args[1] as SessionChanges
-      assert.deepEqual(changes, { set: { c: { d: 3, e: 4 } }, unset: ['a'], cleared: false })
+      assert.deepEqual(changes, {
+        set: {},
+        unset: ['a'],
+        cleared: false,
+        operations: [{ type: 'set', path: ['c', 'e'], value: 4 }],
+      })
       assert.deepInclude(data, { b: 2, c: { d: 3, e: 4 } })
       assert.notProperty(data, 'a')
       assert.deepEqual((await client.get('/session')).json().values, { b: 2, c: { d: 3, e: 4 } })

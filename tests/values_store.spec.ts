@@ -136,13 +136,107 @@ test.group('ValuesStore', () => {
     assert.deepEqual([...store.changedKeys], ['c'])
   })
 
-  test('merge top-level values and update replaces them all', ({ assert }) => {
+  test('merge objects key by key and replace arrays and other values', ({ assert }) => {
+    const store = new ValuesStore({ user: { id: 1, tags: ['a', 'b'] }, count: 1 })
+    store.merge({ user: { profile: { age: 32 }, tags: ['c'] }, count: { total: 2 } })
+    assert.deepEqual(store.all(), {
+      user: { id: 1, tags: ['c'], profile: { age: 32 } },
+      count: { total: 2 },
+    })
+  })
+
+  test('merge copies of the given objects and skip undefined values', ({ assert }) => {
+    const store = new ValuesStore({ keep: 1 })
+    const given = { user: { id: 1 }, keep: undefined }
+    store.merge(given as Record<string, any>)
+    store.merge({ user: { name: 'ada' } })
+    assert.deepEqual(given, { user: { id: 1 }, keep: undefined })
+    assert.deepEqual(store.all(), { keep: 1, user: { id: 1, name: 'ada' } })
+  })
+
+  test('merge never reaches a prototype through __proto__, constructor or prototype keys', ({
+    assert,
+  }) => {
+    const store = new ValuesStore({ user: {} })
+    const hostile = JSON.parse(
+      '{"__proto__":{"polluted":1},"user":{"__proto__":{"polluted":2},"constructor":{"prototype":{"polluted":3}},"id":1},"list":[{"__proto__":{"polluted":4}}]}'
+    )
+    store.merge(hostile)
+    assert.isUndefined(({} as any).polluted)
+    assert.deepEqual(store.all(), { user: { id: 1 }, list: [{}] })
+    assert.deepEqual(Object.getPrototypeOf(store.get('user')), Object.prototype)
+  })
+
+  test('update replaces every value', ({ assert }) => {
     const store = new ValuesStore({ a: 1, b: 2 })
-    store.merge({ b: 3, c: 4 })
-    assert.deepEqual(store.all(), { a: 1, b: 3, c: 4 })
     store.update({ z: 0 })
     assert.deepEqual(store.all(), { z: 0 })
     assert.isTrue(store.wasCleared)
+  })
+
+  test('track merged values by the path of each value written', ({ assert }) => {
+    const store = new ValuesStore({ cart: { a: 1 } })
+    store.merge({ cart: { b: 2, c: { d: 3 } } })
+    assert.deepEqual(
+      [...store.trackedChanges].map((change) => change.path.join('.')),
+      ['cart.b', 'cart.c']
+    )
+  })
+
+  test('track a change per path, increments and pushes as operations', ({ assert }) => {
+    const store = new ValuesStore({ cart: { a: 1 }, log: ['x'] })
+    store.set('cart.b', 2)
+    store.increment('views')
+    store.increment('views', 4)
+    store.push('log', 'y')
+    store.push('log', 'z')
+    store.unset('cart.a')
+    assert.deepEqual(
+      [...store.trackedChanges],
+      [
+        { kind: 'replace', path: ['cart', 'b'] },
+        { kind: 'increment', path: ['views'], by: 5 },
+        { kind: 'push', path: ['log'], items: ['y', 'z'] },
+        { kind: 'replace', path: ['cart', 'a'] },
+      ]
+    )
+  })
+
+  test('let a replaced path cover the changes under it, before and after', ({ assert }) => {
+    const store = new ValuesStore({})
+    store.set('cart.a', 1)
+    store.set('cart', { b: 2 })
+    store.increment('cart.count')
+    store.push('cart.items', 'x')
+    assert.deepEqual([...store.trackedChanges], [{ kind: 'replace', path: ['cart'] }])
+    assert.deepEqual(store.all(), { cart: { b: 2, count: 1, items: ['x'] } })
+  })
+
+  test('turn mixed changes of one path into a replace', ({ assert }) => {
+    const store = new ValuesStore({ n: 1, cart: { a: 1 }, name: 'ada' })
+    store.increment('n')
+    store.set('n', 7)
+    store.increment('cart.a')
+    store.push('cart', 'x')
+    store.push('name', 'x')
+    assert.deepEqual(
+      [...store.trackedChanges],
+      [
+        { kind: 'replace', path: ['n'] },
+        { kind: 'replace', path: ['cart'] },
+        { kind: 'replace', path: ['name'] },
+      ]
+    )
+  })
+
+  test('leave no empty parent objects after unset and pull', ({ assert }) => {
+    const store = new ValuesStore({ redirect: { intendedUrl: '/a' }, a: { b: { c: 1 }, d: 2 } })
+    store.unset('redirect.intendedUrl')
+    assert.equal(store.pull('a.b.c'), 1)
+    assert.deepEqual(store.all(), { a: { d: 2 } })
+    store.unset('a.d')
+    store.unset('missing.path')
+    assert.deepEqual(store.all(), {})
   })
 
   test('mark a key changed after its value was mutated in place', ({ assert }) => {
