@@ -167,6 +167,18 @@ test.group('ValuesStore', () => {
     assert.deepEqual(Object.getPrototypeOf(store.get('user')), Object.prototype)
   })
 
+  test('merge keys named like prototype members as own data when they hold no object', ({
+    assert,
+  }) => {
+    const store = new ValuesStore({})
+    store.merge({ errors: JSON.parse('{"__proto__":["bad"],"constructor":["required"]}') })
+    const errors = store.get('errors')
+    assert.equal(Object.getPrototypeOf(errors), Object.prototype)
+    assert.deepEqual(Object.getOwnPropertyDescriptor(errors, '__proto__')?.value, ['bad'])
+    assert.deepEqual(store.get('errors.constructor'), ['required'])
+    assert.deepEqual([...store.trackedChanges], [{ kind: 'replace', path: ['errors'] }])
+  })
+
   test('update replaces every value', ({ assert }) => {
     const store = new ValuesStore({ a: 1, b: 2 })
     store.update({ z: 0 })
