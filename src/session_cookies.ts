@@ -1,6 +1,7 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import type { CookieOptions } from '@adonisjs/core/types/http'
-import { debugSecrets } from './debug.js'
+import debug, { debugSecrets } from './debug.js'
+import { privateCacheControl } from './cache_control.js'
 import type { KeyRing } from './key_ring.js'
 import { randomBase64Url } from './random_text.js'
 import { E_SESSION_INVALID_ID } from './errors.js'
@@ -276,6 +277,25 @@ export class SessionCookies {
     }
   }
 
+  /**
+   * Keep a response that sets a session cookie out of shared caches: no
+   * Cache-Control gives `private`, a shared-cacheable one the app chose
+   * (`public`, `s-maxage`) is made private (see privateCacheControl).
+   */
+  #keepOutOfSharedCaches(ctx: HttpContext): void {
+    const chosen = ctx.response.getHeader('cache-control')
+    if (chosen === undefined) {
+      ctx.response.header('cache-control', 'private')
+      return
+    }
+    const value = [chosen].flat().join(', ')
+    const made = privateCacheControl(value)
+    if (made !== value) {
+      debug('the response sets the session cookie: Cache-Control "%s" made "%s"', value, made)
+      ctx.response.header('cache-control', made)
+    }
+  }
+
   /** Tell the browser to drop the id cookie. */
   clearSessionId(ctx: HttpContext): void {
     this.clear(ctx, this.#cookieName)
@@ -304,7 +324,7 @@ export class SessionCookies {
   /**
    * Put a Set-Cookie line in the response, replacing an earlier line for the
    * same cookie (never two lines for one name), and keep the response out of
-   * shared caches unless the app chose a Cache-Control itself.
+   * shared caches, also when the app marked it public.
    */
   setHeaderLine(ctx: HttpContext, name: string, line: string): void {
     const response = ctx.response
@@ -321,6 +341,6 @@ export class SessionCookies {
       lines.push(line)
       response.header('set-cookie', lines)
     }
-    this.markPrivate(ctx)
+    this.#keepOutOfSharedCaches(ctx)
   }
 }

@@ -31,10 +31,21 @@ function flipped(value: string): string {
   return `${value.slice(0, middle)}${value[middle] === 'A' ? 'B' : 'A'}${value.slice(middle + 1)}`
 }
 
-const fileApp = await bootSecurityApp({ store: 'file' })
+const fileApp = await bootSecurityApp({
+  store: 'file',
+  routes: (router) =>
+    router.get('/public', ({ response, session }) => {
+      response.header('cache-control', 'public, max-age=60')
+      session.put('public', true)
+      return 'cached?'
+    }),
+})
 const client = fileApp.client()
 await client.post('/put', { step: 'first' })
 remember(client)
+const visitor = fileApp.client()
+await visitor.get('/public')
+remember(visitor)
 await client.request('/login', { method: 'POST', body: { user: '7' } })
 remember(client)
 await client.get('/read')

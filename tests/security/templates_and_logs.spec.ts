@@ -61,12 +61,29 @@ function templateRoutes(router: Router) {
 }
 
 /**
+ * GET /cache answers with the Cache-Control in `value`; with `put` it also
+ * changes the session (so a new session sets its cookie).
+ */
+function cacheRoutes(router: Router) {
+  router.get('/cache', ({ request, response, session }) => {
+    response.header('cache-control', request.input('value'))
+    if (request.input('put')) {
+      session.put('visited', true)
+    }
+    return { ok: true }
+  })
+}
+
+/**
  * A security app with Edge and the template routes.
  */
 async function bootTemplateApp(options: Partial<SecurityAppOptions> = {}) {
   const app = await bootSecurityApp({
     store: 'memory',
-    routes: templateRoutes,
+    routes: (router) => {
+      templateRoutes(router)
+      cacheRoutes(router)
+    },
     withExceptionHandler: true,
     ...options,
   })
@@ -179,6 +196,7 @@ test.group('security | templates and logs', () => {
       /loading the session failed on the "hanging" store: E_SESSION_STORE_UNAVAILABLE/,
       /committing the session failed on the "echoing" store: E_SESSION_STORE_UNAVAILABLE/,
       /echoing store answered 503: .*Key \(id\)=\(<session [0-9a-f]{8}>\)/,
+      /sets the session cookie: Cache-Control "public, max-age=60" made "private, max-age=60"/,
     ]) {
       assert.match(output, line)
     }
@@ -208,6 +226,31 @@ test.group('security | templates and logs', () => {
     assert.isNull(skipped.headers.get('cache-control'))
     const chosen = await client.get('/cached')
     assert.isString(setCookieOf(chosen.setCookies, COOKIE_NAME))
-    assert.equal(chosen.headers.get('cache-control'), 'public, max-age=60')
+    assert.equal(chosen.headers.get('cache-control'), 'private, max-age=60')
+  })
+
+  test('O2: a shared-cacheable Cache-Control becomes private when the response sets the session cookie', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootTemplateApp({ store: 'file' })
+    cleanup(() => app.close())
+    const cases: [string, string][] = [
+      ['public, max-age=60', 'private, max-age=60'],
+      ['Public, S-MaxAge=600, max-age=60, proxy-revalidate', 'private, max-age=60'],
+      ['s-maxage=600, stale-while-revalidate=30', 'private, stale-while-revalidate=30'],
+      ['no-cache', 'private, no-cache'],
+      ['private, max-age=60', 'private, max-age=60'],
+      ['no-store', 'no-store'],
+    ]
+    for (const [chosen, expected] of cases) {
+      const client = app.client()
+      const response = await client.get(`/cache?value=${encodeURIComponent(chosen)}&put=1`)
+      assert.isString(setCookieOf(response.setCookies, COOKIE_NAME), chosen)
+      assert.equal(response.headers.get('cache-control'), expected, chosen)
+      const unchanged = await client.get(`/cache?value=${encodeURIComponent(chosen)}`)
+      assert.deepEqual(unchanged.setCookies, [], chosen)
+      assert.equal(unchanged.headers.get('cache-control'), chosen, chosen)
+    }
   })
 })
