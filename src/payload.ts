@@ -5,12 +5,21 @@
  * compare-and-set, and how one request's changes apply to stored data.
  */
 import { FORBIDDEN_KEYS, getPath, setPath, unsetPath } from './data_paths.js'
-import type { SessionChanges, SessionData, SessionOperation } from './types.js'
+import type { SessionChanges, SessionData, SessionMetadata, SessionOperation } from './types.js'
 
 /**
  * The key under which a session's metadata is kept inside its data.
  */
 export const METADATA_KEY = '__session_meta__'
+
+/**
+ * The user recorded in a session's metadata, if any.
+ */
+export function userIdOf(data: SessionData | null): string | undefined {
+  const metadata = data?.[METADATA_KEY] as SessionMetadata | undefined
+  const userId = metadata && typeof metadata === 'object' ? metadata.userId : undefined
+  return userId === undefined || userId === null ? undefined : String(userId)
+}
 
 const SNAPSHOT = Symbol('adonis-satchel.snapshot')
 

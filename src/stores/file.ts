@@ -8,14 +8,22 @@ import {
   utimesSync,
   type Stats,
 } from 'node:fs'
-import { readdir, rm, stat } from 'node:fs/promises'
+import { readdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { debugSecrets } from '../debug.js'
 import { isValidSessionId } from '../session_cookies.js'
 import { ByteBudgetCache, DEFAULT_CACHE_BYTES, stringBytes } from '../byte_budget_cache.js'
 import { DecodedPayloads } from '../decoded_payloads.js'
-import { attachSnapshot, encodePayload, mergedData, METADATA_KEY } from '../payload.js'
+import {
+  attachSnapshot,
+  decodePayload,
+  encodePayload,
+  mergedData,
+  METADATA_KEY,
+  userIdOf,
+} from '../payload.js'
 import { AtomicFileWriter, isSpareFileName, SPARE_FOLDER } from './atomic_file_writer.js'
+import { FileTagIndex } from './file_tag_index.js'
 import type {
   SessionChanges,
   SessionData,
@@ -43,6 +51,8 @@ interface FileVersion {
  */
 interface KnownFile extends FileVersion {
   contents: string
+  /** The user this process last linked the session to in the tag index. */
+  linkedUser?: string
 }
 
 function knownFileBytes(file: KnownFile): number {
@@ -108,6 +118,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   #writer: AtomicFileWriter
   #knownFiles: ByteBudgetCache<string, KnownFile>
   #decoded: DecodedPayloads
+  #tags: FileTagIndex
 
   /**
    * @param options.cacheBytes the most the remembered contents and decoded data
@@ -120,6 +131,9 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     const cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES
     this.#knownFiles = new ByteBudgetCache(Math.ceil(cacheBytes / 2), knownFileBytes)
     this.#decoded = new DecodedPayloads(Math.floor(cacheBytes / 2))
+    this.#tags = new FileTagIndex(location, async (sessionId) =>
+      userIdOf(await this.#readWithoutBlocking(sessionId))
+    )
   }
 
   /** The bytes this store keeps in memory of the files it read (estimated). */
@@ -142,8 +156,12 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     return file
   }
 
-  /** Remove a session file and what is remembered of it. */
+  /** Remove a session file, its tag link when known, and what is remembered of it. */
   #remove(sessionId: string) {
+    const linkedUser = this.#knownFiles.get(sessionId)?.linkedUser
+    if (linkedUser !== undefined) {
+      this.#tags.unlinkNow(sessionId, linkedUser)
+    }
     this.#knownFiles.delete(sessionId)
     this.#decoded.forget(sessionId)
     rmSync(this.#pathOf(sessionId), { force: true })
@@ -198,13 +216,21 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
   }
 
   /**
-   * Replace a session file atomically (see AtomicFileWriter); its contents are
-   * remembered only when they were before (the session was read here).
+   * Replace a session file atomically (see AtomicFileWriter), linking it to
+   * the user its data names first (unless this process knows it did already).
+   * Its contents are remembered only when they were before (the session was
+   * read here).
    */
-  #writeAtomically(sessionId: string, contents: string) {
+  #writeAtomically(sessionId: string, data: SessionData) {
+    const contents = encodePayload(sessionId, data)
+    const userId = userIdOf(data)
+    const known = this.#knownFiles.get(sessionId)
+    if (userId !== undefined && known?.linkedUser !== userId) {
+      this.#tags.link(sessionId, userId)
+    }
     const stats = this.#writer.write(this.#pathOf(sessionId), contents)
-    if (this.#knownFiles.has(sessionId)) {
-      this.#remember(sessionId, contents, stats)
+    if (known) {
+      this.#remember(sessionId, contents, stats).linkedUser = userId ?? known.linkedUser
     }
   }
 
@@ -227,7 +253,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
 
   /** Replace a session's data. */
   write(sessionId: string, data: SessionData): void {
-    this.#writeAtomically(sessionId, encodePayload(sessionId, data))
+    this.#writeAtomically(sessionId, data)
   }
 
   /** Apply one request's changes on top of the file as it is now; never recreates a session. */
@@ -235,7 +261,7 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     const file = this.#readLive(sessionId)
     const next = file && mergedData(sessionId, file.contents, snapshot, changes)
     if (next) {
-      this.#writeAtomically(sessionId, encodePayload(sessionId, next))
+      this.#writeAtomically(sessionId, next)
     }
   }
 
@@ -308,31 +334,71 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     }
   }
 
-  /** The live sessions of a user (reads every session file). */
-  async tagged(userId: string | number): Promise<TaggedSession[]> {
-    const user = String(userId)
-    const sessions: TaggedSession[] = []
-    for (const id of await this.#sessionIds()) {
-      const data = this.read(id)
-      const metadata = data?.[METADATA_KEY] as SessionMetadata | undefined
-      if (data && metadata?.userId === user) {
-        sessions.push({ id, data })
+  /**
+   * A session's data read through `fs.promises` (for listings, which must not
+   * block the event loop): null when missing, expired or undecodable.
+   */
+  async #readWithoutBlocking(sessionId: string): Promise<SessionData | null> {
+    const path = this.#pathOf(sessionId)
+    try {
+      const stats = await stat(path)
+      if (stats.mtimeMs + this.#ageMs <= Date.now()) {
+        return null
       }
+      return decodePayload(sessionId, await readFile(path, 'utf8'))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        return null
+      }
+      throw error
     }
-    return sessions
   }
 
   /**
-   * Delete every expired session file and spare file left by a writer;
-   * returns how many were removed. Only names the store makes are touched
-   * (`<session id>.txt`, the temp files of earlier versions, spares): other
-   * files in the folder stay, however old.
+   * The live sessions of a user, from the user's folder of the tag index: one
+   * folder listing and one read per session of that user, none blocking.
+   * Links a session no longer backs are dropped on the way.
+   */
+  async tagged(userId: string | number): Promise<TaggedSession[]> {
+    const user = String(userId)
+    const ids = await this.#tags.sessionIds(user, () => this.#indexAll())
+    const sessions = await Promise.all(
+      ids.map(async (id): Promise<TaggedSession | null> => {
+        const data = await this.#readWithoutBlocking(id)
+        if (data && userIdOf(data) === user) {
+          return { id, data }
+        }
+        await this.#tags.drop(id, user)
+        return null
+      })
+    )
+    return sessions.filter((session) => session !== null)
+  }
+
+  /** Link every stored session that names a user (sessions stored before the index existed). */
+  async #indexAll(): Promise<void> {
+    for (const id of await this.#sessionIds()) {
+      const userId = userIdOf(await this.#readWithoutBlocking(id))
+      if (userId !== undefined) {
+        await this.#tags.linkLater(id, userId)
+      }
+    }
+  }
+
+  /**
+   * Delete every expired session file and spare file left by a writer, then
+   * the tag links no session backs any more; returns how many files (not
+   * links) were removed. Only names the store makes are touched
+   * (`<session id>.txt`, the temp files of earlier versions, spares, the tag
+   * index): other files in the folder stay, however old.
    */
   async prune(): Promise<number> {
     const now = Date.now()
     const removed = await this.#pruneFolder(this.#location, now, isSessionFileName)
     const spares = join(this.#location, SPARE_FOLDER)
-    return removed + (await this.#pruneFolder(spares, now, isSpareFileName))
+    const removedSpares = await this.#pruneFolder(spares, now, isSpareFileName)
+    await this.#tags.prune()
+    return removed + removedSpares
   }
 
   /** Delete the files of one folder that `isOwn` names and whose mtime is older than the age. */

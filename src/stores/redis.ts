@@ -11,6 +11,7 @@ import {
   encodePayload,
   mergedData,
   METADATA_KEY,
+  userIdOf,
 } from '../payload.js'
 import { RedisLocalCache } from './redis_local_cache.js'
 import type {
@@ -630,15 +631,6 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
  */
 function isCluster(client: RedisClient): boolean {
   return 'nodes' in client && typeof client.nodes === 'function'
-}
-
-/**
- * The user recorded in a session's metadata, if any.
- */
-function userIdOf(data: SessionData | null): string | undefined {
-  const metadata = data?.[METADATA_KEY] as SessionMetadata | undefined
-  const userId = metadata && typeof metadata === 'object' ? metadata.userId : undefined
-  return userId === undefined || userId === null ? undefined : String(userId)
 }
 
 /**

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
+import { encodePayload, METADATA_KEY } from '../../src/payload.js'
 import { FileStore } from '../../src/stores/file.js'
 import { createStoreApp, temporaryFolder } from '../../tests_helpers/store_matrix.js'
 
@@ -291,5 +292,118 @@ test.group('FileStore | through HTTP', () => {
     assert.equal(response.status, 200)
     assert.include(response.json(), { fresh: true, isEmpty: true })
     assert.isTrue(existsSync(outside))
+  })
+})
+
+test.group('FileStore | tag index', (group) => {
+  let folder: string
+  group.each.setup(() => {
+    folder = temporaryFolder('file_store_tags')
+    return () => rm(folder, { recursive: true, force: true })
+  })
+
+  /** Session data whose metadata names a user. */
+  const ownedBy = (userId: string, values: Record<string, unknown> = {}) => ({
+    ...values,
+    [METADATA_KEY]: { userId, createdAt: Date.now(), lastSeenAt: Date.now() },
+  })
+
+  /** The session ids linked in each user folder of the index. */
+  async function links(): Promise<string[][]> {
+    const tags = join(folder, '.tags')
+    const folders = (await readdir(tags)).filter((name) => name !== '.complete')
+    return Promise.all(folders.map(async (name) => (await readdir(join(tags, name))).sort()))
+  }
+
+  test('list a user from the index, not from every session file', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const [first, second, other] = [newSessionId(), newSessionId(), newSessionId()]
+    store.write(first, ownedBy('7', { n: 1 }))
+    store.write(second, ownedBy('7', { n: 2 }))
+    store.write(other, ownedBy('8'))
+    for (let index = 0; index < 50; index++) store.write(newSessionId(), { anonymous: index })
+    assert.sameMembers(
+      (await store.tagged('7')).map(({ id }) => id),
+      [first, second]
+    )
+    const unlinked = newSessionId()
+    await writeFile(join(folder, `${unlinked}.txt`), encodePayload(unlinked, ownedBy('7')))
+    assert.lengthOf(await store.tagged('7'), 2)
+    assert.sameDeepMembers(await links(), [[first, second].sort(), [other]])
+  })
+
+  test('index the sessions stored before the index existed, once', async ({ assert }) => {
+    await mkdir(folder, { recursive: true })
+    const [first, second] = [newSessionId(), newSessionId()]
+    await writeFile(join(folder, `${first}.txt`), encodePayload(first, ownedBy('7')))
+    await writeFile(join(folder, `${second}.txt`), encodePayload(second, ownedBy('8')))
+    const store = new FileStore(folder, 60)
+    assert.deepEqual(
+      (await store.tagged('7')).map(({ id }) => id),
+      [first]
+    )
+    assert.isTrue(existsSync(join(folder, '.tags', '.complete')))
+    assert.deepEqual(
+      (await new FileStore(folder, 60).tagged('8')).map(({ id }) => id),
+      [second]
+    )
+  })
+
+  test('follow a session to its new user and drop the old link', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    const id = newSessionId()
+    store.write(id, { a: 1 })
+    store.tag(id, 7)
+    store.tag(id, 8)
+    assert.deepEqual(await new FileStore(folder, 60).tagged('7'), [])
+    assert.deepEqual(
+      (await store.tagged('8')).map((session) => session.id),
+      [id]
+    )
+    assert.deepEqual(await links(), [[id]])
+  })
+
+  test('drop the link of a destroyed session, also one destroyed by another process', async ({
+    assert,
+  }) => {
+    const store = new FileStore(folder, 60)
+    const [mine, theirs] = [newSessionId(), newSessionId()]
+    store.write(mine, ownedBy('7'))
+    store.write(theirs, ownedBy('7'))
+    store.read(mine)
+    store.write(mine, ownedBy('7', { again: true }))
+    store.destroy(mine)
+    assert.deepEqual(await links(), [[theirs]])
+    new FileStore(folder, 60).destroy(theirs)
+    assert.deepEqual(await store.tagged('7'), [])
+    assert.deepEqual(await links(), [])
+  })
+
+  test('leave expired sessions out, and prune their links and the folders left empty', async ({
+    assert,
+  }) => {
+    const store = new FileStore(folder, 1)
+    const [expired, live] = [newSessionId(), newSessionId()]
+    store.write(expired, ownedBy('7'))
+    store.write(live, ownedBy('8'))
+    const past = new Date(Date.now() - 5000)
+    await utimes(join(folder, `${expired}.txt`), past, past)
+    assert.deepEqual(await store.tagged('7'), [])
+    store.write(expired, ownedBy('7'))
+    await utimes(join(folder, `${expired}.txt`), past, past)
+    await store.prune()
+    assert.isFalse(existsSync(join(folder, `${expired}.txt`)))
+    assert.deepEqual(await links(), [[live]])
+  })
+
+  test('list a user without blocking the event loop', async ({ assert }) => {
+    const store = new FileStore(folder, 60)
+    for (let index = 0; index < 20; index++) store.write(newSessionId(), ownedBy('7'))
+    let turns = 0
+    const counting = setInterval(() => turns++, 0)
+    const sessions = await store.tagged('7')
+    clearInterval(counting)
+    assert.lengthOf(sessions, 20)
+    assert.isAbove(turns, 0)
   })
 })
