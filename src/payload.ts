@@ -119,32 +119,62 @@ export function parseJson(text: string): unknown {
 /**
  * Encode session data the way @adonisjs/session stores it in every server-side
  * store: `{"message":{...},"purpose":"<sessionId>"}`, so both packages read each
- * other's sessions.
+ * other's sessions. The metadata (`METADATA_KEY`) goes beside `message`, as
+ * `"meta"`, where @adonisjs/session does not look: an app that switches back
+ * sees only its values in `session.all()`.
  */
 export function encodePayload(sessionId: string, data: SessionData): string {
-  return JSON.stringify({ message: data, purpose: sessionId })
+  const metadata = data[METADATA_KEY]
+  if (metadata === undefined) {
+    return JSON.stringify({ message: data, purpose: sessionId })
+  }
+  const message: SessionData = {}
+  for (const key in data) {
+    if (key === METADATA_KEY || !Object.hasOwn(data, key)) continue
+    if (key === '__proto__') {
+      Object.defineProperty(message, key, {
+        value: data[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      })
+    } else {
+      message[key] = data[key]
+    }
+  }
+  return JSON.stringify({ message, purpose: sessionId, meta: metadata })
 }
 
 /**
  * Decode a stored payload bound to a session id; null when it is corrupt, for
- * another session, or not an object.
+ * another session, or not an object. Metadata stored beside `message` comes
+ * back under `METADATA_KEY`, as does metadata of the earlier layout, kept
+ * inside `message`.
  */
 export function decodePayload(sessionId: string, contents: unknown): SessionData | null {
   if (typeof contents !== 'string') {
     return null
   }
-  const parsed = parseJson(contents) as { message?: unknown; purpose?: unknown } | null
+  const parsed = parseJson(contents) as {
+    message?: unknown
+    purpose?: unknown
+    meta?: unknown
+  } | null
   if (!parsed || typeof parsed !== 'object' || parsed.purpose !== sessionId) {
     return null
   }
-  const message = parsed.message
+  const message = parsed.message as SessionData
   if (!message || typeof message !== 'object' || Array.isArray(message)) {
     return null
   }
   if ('expiryDate' in parsed && isExpired((parsed as { expiryDate?: unknown }).expiryDate)) {
     return null
   }
-  return message as SessionData
+  const metadata = parsed.meta
+  if (metadata && typeof metadata === 'object' && !Array.isArray(metadata)) {
+    message[METADATA_KEY] = metadata
+  }
+  return message
 }
 
 function isExpired(expiryDate: unknown): boolean {

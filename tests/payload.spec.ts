@@ -5,6 +5,7 @@ import {
   copyOfJsonValue,
   decodePayload,
   encodePayload,
+  METADATA_KEY,
   parseJson,
   unstorableReason,
 } from '../src/payload.js'
@@ -15,6 +16,32 @@ test.group('payload | encoding', () => {
     assert.equal(payload, '{"message":{"user":{"id":1}},"purpose":"session-id-123456789"}')
     assert.deepEqual(new MessageBuilder().verify(payload, 'session-id-123456789'), {
       user: { id: 1 },
+    })
+  })
+
+  test('keep the metadata beside message, where @adonisjs/session does not read it', ({
+    assert,
+  }) => {
+    const id = 'session-id-123456789'
+    const metadata = { createdAt: 1, lastSeenAt: 2 }
+    const payload = encodePayload(id, { user: { id: 1 }, [METADATA_KEY]: metadata })
+    assert.equal(
+      payload,
+      '{"message":{"user":{"id":1}},"purpose":"session-id-123456789","meta":{"createdAt":1,"lastSeenAt":2}}'
+    )
+    assert.deepEqual(new MessageBuilder().verify(payload, id), { user: { id: 1 } })
+    assert.deepEqual(decodePayload(id, payload), { user: { id: 1 }, [METADATA_KEY]: metadata })
+  })
+
+  test('read the metadata of the earlier layout, kept inside message', ({ assert }) => {
+    const id = 'session-id-123456789'
+    const metadata = { createdAt: 1, lastSeenAt: 2 }
+    const payload = JSON.stringify({ message: { a: 1, [METADATA_KEY]: metadata }, purpose: id })
+    assert.deepEqual(decodePayload(id, payload), { a: 1, [METADATA_KEY]: metadata })
+    assert.deepEqual(JSON.parse(encodePayload(id, decodePayload(id, payload)!)), {
+      message: { a: 1 },
+      purpose: id,
+      meta: metadata,
     })
   })
 

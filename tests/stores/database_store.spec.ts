@@ -11,8 +11,7 @@ import { configProvider } from '@adonisjs/core'
 import type { Router } from '@adonisjs/core/http'
 import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { DatabaseStore } from '../../src/stores/database.js'
-import { encodePayload } from '../../src/payload.js'
-import { snapshotOf } from '../../src/payload.js'
+import { encodePayload, METADATA_KEY, snapshotOf } from '../../src/payload.js'
 import { defineConfig, stores } from '../../index.js'
 import { CookieClient, createTestApp } from '../../tests_helpers/index.js'
 import {
@@ -192,9 +191,11 @@ for (const engine of SQL_ENGINES) {
         { id: theirs, data: { user: { name: 'Zoë' }, visits: 3 } },
       ])
 
-      await opened.store.write(ours, { theme: 'dark' })
+      const metadata = { createdAt: 1, lastSeenAt: 2 }
+      await opened.store.write(ours, { theme: 'dark', [METADATA_KEY]: metadata })
       await opened.store.merge(ours, { set: { lang: 'fr' }, unset: [], cleared: false })
       assert.deepEqual(await official.read(ours), { theme: 'dark', lang: 'fr' })
+      assert.deepEqual((await opened.store.read(ours))![METADATA_KEY], metadata)
     })
 
     test('ignore expired rows on read, touch and tagged', async ({ assert, cleanup }) => {

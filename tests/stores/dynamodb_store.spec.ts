@@ -11,8 +11,7 @@ import {
 import type { Router } from '@adonisjs/core/http'
 import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { DynamoDBStore } from '../../src/stores/dynamodb.js'
-import { encodePayload } from '../../src/payload.js'
-import { snapshotOf } from '../../src/payload.js'
+import { encodePayload, METADATA_KEY, snapshotOf } from '../../src/payload.js'
 import { defineConfig, stores } from '../../index.js'
 import { CookieClient, createTestApp } from '../../tests_helpers/index.js'
 import {
@@ -173,10 +172,11 @@ test.group('DynamoDBStore', () => {
     await opened.store.merge(theirs, { set: { lang: 'fr' }, unset: ['visits'], cleared: false })
     assert.deepEqual(await official.read(theirs), { user: { name: 'Zoë' }, lang: 'fr' })
 
-    await opened.store.write(ours, { theme: 'dark' })
+    const metadata = { createdAt: 1, lastSeenAt: 2 }
+    await opened.store.write(ours, { theme: 'dark', [METADATA_KEY]: metadata })
     await official.touch(ours)
     assert.deepEqual(await official.read(ours), { theme: 'dark' })
-    assert.deepEqual(await opened.store.read(ours), { theme: 'dark' })
+    assert.deepEqual(await opened.store.read(ours), { theme: 'dark', [METADATA_KEY]: metadata })
   })
 
   test('ignore items that expired but that DynamoDB has not deleted yet', async ({

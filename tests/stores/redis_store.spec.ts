@@ -6,9 +6,7 @@ import type { RedisConnectionConfig } from '@adonisjs/redis/types'
 import { Redis } from 'ioredis'
 import { newSessionId, storeConformanceSuite } from '../../factories/store_conformance.js'
 import { defineConfig, stores } from '../../index.js'
-import { METADATA_KEY } from '../../src/payload.js'
-import { encodePayload } from '../../src/payload.js'
-import { snapshotOf } from '../../src/payload.js'
+import { encodePayload, METADATA_KEY, snapshotOf } from '../../src/payload.js'
 import { RedisStore } from '../../src/stores/redis.js'
 import { RedisLocalCache } from '../../src/stores/redis_local_cache.js'
 import type { SessionChanges } from '../../src/types.js'
@@ -945,9 +943,14 @@ test.group('RedisStore | http', (group) => {
       [fromOfficial]
     )
 
-    await ours.write(fromOurs, { count: 3 })
+    await ours.write(fromOurs, { count: 3, [METADATA_KEY]: { createdAt: 1, lastSeenAt: 2 } })
     await ours.tag(fromOurs, user)
-    assert.equal((await officialStore.read(fromOurs)).count, 3)
+    assert.deepEqual(await officialStore.read(fromOurs), { count: 3 })
+    assert.deepEqual((await ours.read(fromOurs))![METADATA_KEY], {
+      createdAt: 1,
+      lastSeenAt: 2,
+      userId: user,
+    })
     assert.sameMembers(
       (await officialStore.tagged(user)).map((session: { id: string }) => session.id),
       [fromOfficial, fromOurs]
