@@ -1,4 +1,3 @@
-import { fingerprint } from './debug.js'
 import { E_SESSION_STORE_UNAVAILABLE } from './errors.js'
 import type { SessionStoreContract } from './types.js'
 
@@ -22,20 +21,62 @@ function isSessionError(error: unknown): boolean {
 }
 
 /**
- * Turn a failure of a store call into E_SESSION_STORE_UNAVAILABLE (503), naming
- * the store; the package's own errors pass through unchanged. A session id the
- * driver echoed in its message (a file path, a SQL key) becomes its fingerprint,
- * so logs and error pages never carry it.
+ * A store call that did not answer within `storeTimeout`: the package's own
+ * error, whose message is safe to show.
  */
-function unavailable(storeName: string, error: unknown, sessionId?: unknown): unknown {
+class StoreTimeout extends Error {}
+
+/**
+ * Names that say nothing about an error ("Error", pg's "error").
+ */
+const GENERIC_NAMES = new Set(['Error', 'error'])
+
+/**
+ * What may be told of a driver's error: its class name and code ("ELOOP",
+ * "ReplyError WRONGTYPE", "SqliteError SQLITE_CONSTRAINT_TRIGGER"), never its
+ * message or other properties, which carry file paths, keys, commands and SQL
+ * values with the session id in them.
+ */
+export function safeErrorParts(error: unknown): { name?: string; code?: string } {
+  const { name, code, message } = (error ?? {}) as {
+    name?: unknown
+    code?: unknown
+    message?: unknown
+  }
+  const parts: { name?: string; code?: string } = {}
+  if (typeof name === 'string' && /^[A-Za-z][\w.]{0,60}$/.test(name) && !GENERIC_NAMES.has(name)) {
+    parts.name = name
+  }
+  if ((typeof code === 'string' && /^[\w.-]{1,60}$/.test(code)) || typeof code === 'number') {
+    parts.code = String(code)
+  } else if (name === 'ReplyError' && typeof message === 'string') {
+    parts.code = /^[A-Z][A-Z_]{1,30}(?= )/.exec(message)?.[0]
+  }
+  return parts
+}
+
+/**
+ * Turn a failure of a store call into E_SESSION_STORE_UNAVAILABLE (503), naming
+ * the store; the package's own errors pass through unchanged. The driver's
+ * error is told by name and code only, and the `cause` keeps only those: logs
+ * (pino prints causes) and error pages never see a session id or server path.
+ */
+function unavailable(storeName: string, error: unknown): unknown {
   if (isSessionError(error)) {
     return error
   }
-  let reason = error instanceof Error ? error.message : String(error)
-  if (typeof sessionId === 'string' && sessionId) {
-    reason = reason.replaceAll(sessionId, `<session ${fingerprint(sessionId)}>`)
+  if (error instanceof StoreTimeout) {
+    return new E_SESSION_STORE_UNAVAILABLE([storeName, error.message])
   }
-  return new E_SESSION_STORE_UNAVAILABLE([storeName, reason], { cause: error })
+  const { name, code } = safeErrorParts(error)
+  const description = [name, code].filter(Boolean).join(' ') || 'unknown error'
+  const cause = new Error(description)
+  cause.name = name ?? 'Error'
+  cause.stack = `${cause.name}: ${description}`
+  if (code !== undefined) {
+    Object.assign(cause, { code })
+  }
+  return new E_SESSION_STORE_UNAVAILABLE([storeName, description], { cause })
 }
 
 /**
@@ -44,20 +85,19 @@ function unavailable(storeName: string, error: unknown, sessionId?: unknown): un
 async function withTimeout<T>(
   storeName: string,
   promise: Promise<T>,
-  timeoutMs: number,
-  sessionId: unknown
+  timeoutMs: number
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`no answer within ${timeoutMs}ms (storeTimeout)`)),
+      () => reject(new StoreTimeout(`no answer within ${timeoutMs}ms (storeTimeout)`)),
       timeoutMs
     )
   })
   try {
     return await Promise.race([promise, timeout])
   } catch (error) {
-    throw unavailable(storeName, error, sessionId)
+    throw unavailable(storeName, error)
   } finally {
     clearTimeout(timer)
   }
@@ -83,9 +123,9 @@ export function guardStore<T extends SessionStoreContract>(
       try {
         result = original.apply(store, args)
       } catch (error) {
-        throw unavailable(storeName, error, args[0])
+        throw unavailable(storeName, error)
       }
-      return result instanceof Promise ? withTimeout(storeName, result, timeoutMs, args[0]) : result
+      return result instanceof Promise ? withTimeout(storeName, result, timeoutMs) : result
     }
   }
   return guarded as T

@@ -264,8 +264,11 @@ export interface SecurityAppOptions {
   location?: string
   /** Boot the Edge provider too, so `ctx.view` exists. */
   withEdge?: boolean
-  /** Handle errors with the core ExceptionHandler, as a generated app does. */
-  withExceptionHandler?: boolean
+  /**
+   * Handle errors with the core ExceptionHandler, as a generated app does, or
+   * with the given subclass of it.
+   */
+  withExceptionHandler?: boolean | (new () => unknown)
 }
 
 /**
@@ -398,8 +401,12 @@ export async function bootSecurityApp(options: SecurityAppOptions): Promise<Secu
     routes: async (router, booted) => {
       if (options.withExceptionHandler) {
         const { ExceptionHandler } = await import('@adonisjs/core/http')
+        const handler =
+          typeof options.withExceptionHandler === 'function'
+            ? options.withExceptionHandler
+            : ExceptionHandler
         const server = await booted.container.make('server')
-        server.errorHandler(async () => ({ default: ExceptionHandler }))
+        server.errorHandler(async () => ({ default: handler as typeof ExceptionHandler }))
       }
       standardRoutes(router)
       options.routes?.(router)

@@ -1,0 +1,169 @@
+import { test } from '@japa/runner'
+import { mkdir, rm, symlink } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { ExceptionHandler } from '@adonisjs/core/http'
+import {
+  assertAvailable,
+  bootSecurityApp,
+  sessionIdOf,
+  storeAvailability,
+  type SecurityApp,
+} from './helpers.js'
+
+const REDIS_STORE = await storeAvailability('redis')
+
+/**
+ * The core exception handler as it runs in production: no debug page, the
+ * error message in the body, errors of 5xx logged with their `err`.
+ */
+class ProductionExceptionHandler extends ExceptionHandler {
+  protected debug = false
+}
+
+/**
+ * A pino destination that keeps every line the app logs.
+ */
+function logCapture() {
+  const lines: string[] = []
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk))
+      done()
+    },
+  })
+  const config = {
+    logger: {
+      default: 'app',
+      loggers: { app: { enabled: true, name: 'app', level: 'info', desination: stream } },
+    },
+  }
+  return { lines, config }
+}
+
+/**
+ * Boot an app whose errors are handled and logged as in production.
+ */
+async function bootFaultApp(store: 'file' | 'redis' | 'database') {
+  const log = logCapture()
+  const app = await bootSecurityApp({
+    store,
+    withExceptionHandler: ProductionExceptionHandler,
+    config: log.config,
+  })
+  return { app, log: log.lines }
+}
+
+/**
+ * Store a session, break its entry with `breakEntry`, then change it: the 503
+ * answer and the log lines name the error code, never the id or the folder.
+ */
+async function assertRedacted(
+  assert: any,
+  app: SecurityApp,
+  log: string[],
+  breakEntry: (sessionId: string) => Promise<void>,
+  expectedCode: string
+) {
+  const client = app.client()
+  await client.post('/put', { a: 1 })
+  const sessionId = sessionIdOf(client)!
+  await breakEntry(sessionId)
+  const response = await client.request('/put', {
+    method: 'POST',
+    body: { a: 2 },
+    headers: { accept: 'text/html' },
+  })
+  assert.equal(response.status, 503)
+  const logged = log.join('')
+  assert.include(logged, 'E_SESSION_STORE_UNAVAILABLE')
+  for (const secret of [sessionId, app.location]) {
+    assert.notInclude(response.text, secret)
+    assert.notInclude(logged, secret)
+  }
+  assert.include(response.text, expectedCode)
+  assert.include(logged, expectedCode)
+}
+
+test.group('security | store faults', () => {
+  test('a session file that is a symlink loop (ELOOP) leaks neither id nor path', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { app, log } = await bootFaultApp('file')
+    cleanup(() => app.close())
+    await assertRedacted(
+      assert,
+      app,
+      log,
+      async (sessionId) => {
+        const path = join(app.location, `${sessionId}.txt`)
+        await rm(path)
+        await symlink(path, path)
+      },
+      'ELOOP'
+    )
+  })
+
+  test('a session file that became a folder (EISDIR) leaks neither id nor path', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { app, log } = await bootFaultApp('file')
+    cleanup(() => app.close())
+    await assertRedacted(
+      assert,
+      app,
+      log,
+      async (sessionId) => {
+        const path = join(app.location, `${sessionId}.txt`)
+        await rm(path)
+        await mkdir(path)
+      },
+      'EISDIR'
+    )
+  })
+
+  test('a Redis error whose command names the session key leaks no id', async ({
+    assert,
+    cleanup,
+  }) => {
+    assertAvailable(REDIS_STORE)
+    const { app, log } = await bootFaultApp('redis')
+    cleanup(() => app.close())
+    const redis = ((await app.app.container.make('redis' as any)) as any).connection('main')
+    await assertRedacted(
+      assert,
+      app,
+      log,
+      async (sessionId) => {
+        const [key] = await redis.keys(`*${sessionId}*`)
+        await redis.del(key)
+        await redis.hset(key, 'field', 'value')
+      },
+      'ReplyError WRONGTYPE'
+    )
+  })
+
+  test('an SQL error whose message carries the session id leaks no id', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { app, log } = await bootFaultApp('database')
+    cleanup(() => app.close())
+    const db = ((await app.app.container.make('lucid.db' as any)) as any).connection('sqlite')
+    await assertRedacted(
+      assert,
+      app,
+      log,
+      async () => {
+        for (const event of ['INSERT', 'UPDATE']) {
+          await db.rawQuery(
+            `CREATE TRIGGER refuse_${event} BEFORE ${event} ON sessions BEGIN SELECT RAISE(ABORT, 'refused ' || NEW.id); END`
+          )
+        }
+      },
+      'SQLITE_CONSTRAINT_TRIGGER'
+    )
+  })
+})
