@@ -1,9 +1,35 @@
-import { createError } from '@poppinss/utils'
+import { createError, Exception } from '@poppinss/utils'
+
+/**
+ * An Exception class named after its code, as AdonisJS names its own errors:
+ * terminals, logs (pino's `type`) and JSON error pages show
+ * `E_INVALID_SESSION_CONFIG: …` instead of `Exception: …`.
+ */
+function defineError<Args extends any[] = never>(
+  message: string,
+  code: string,
+  status: number
+): ReturnType<typeof createError<Args>> {
+  const Base = createError<Args>(message, code, status) as unknown as typeof Exception
+  class NamedError extends Base {
+    constructor(args?: any, options?: ErrorOptions) {
+      super(args, options)
+      this.name = code
+    }
+
+    /** `E_CODE: message`, the way its stack trace starts. */
+    toString() {
+      return `${this.name}: ${this.message}`
+    }
+  }
+  Object.defineProperty(NamedError, 'name', { value: code })
+  return NamedError as unknown as ReturnType<typeof createError<Args>>
+}
 
 /**
  * A write was attempted on a session opened read-only.
  */
-export const E_SESSION_NOT_MUTABLE = createError(
+export const E_SESSION_NOT_MUTABLE = defineError(
   'Session store is in readonly mode and cannot be mutated. Open it with "initiate(false)" to write',
   'E_SESSION_NOT_MUTABLE',
   500
@@ -12,7 +38,7 @@ export const E_SESSION_NOT_MUTABLE = createError(
 /**
  * The session was used before the session middleware initiated it.
  */
-export const E_SESSION_NOT_READY = createError(
+export const E_SESSION_NOT_READY = defineError(
   'Session store has not been initiated. Make sure the session middleware is registered in "start/kernel.ts" before using "ctx.session"',
   'E_SESSION_NOT_READY',
   500
@@ -21,7 +47,7 @@ export const E_SESSION_NOT_READY = createError(
 /**
  * The store in use cannot link sessions to users.
  */
-export const E_SESSION_TAGGING_NOT_SUPPORTED = createError<[string]>(
+export const E_SESSION_TAGGING_NOT_SUPPORTED = defineError<[string]>(
   'The "%s" session store does not support tagging sessions. Use the memory, file, redis, dynamodb or database store to list and end a user\'s sessions',
   'E_SESSION_TAGGING_NOT_SUPPORTED',
   500
@@ -30,7 +56,7 @@ export const E_SESSION_TAGGING_NOT_SUPPORTED = createError<[string]>(
 /**
  * The cookie store's data cookie would exceed what browsers keep.
  */
-export const E_SESSION_COOKIE_TOO_LARGE = createError<[number, number]>(
+export const E_SESSION_COOKIE_TOO_LARGE = defineError<[number, number]>(
   'The session data cookie is %s bytes, over the %s bytes browsers keep. Store less in the session or switch to a server-side store (file, redis, database, dynamodb)',
   'E_SESSION_COOKIE_TOO_LARGE',
   500
@@ -39,7 +65,7 @@ export const E_SESSION_COOKIE_TOO_LARGE = createError<[number, number]>(
 /**
  * A store call failed or did not answer in time.
  */
-export const E_SESSION_STORE_UNAVAILABLE = createError<[string, string]>(
+export const E_SESSION_STORE_UNAVAILABLE = defineError<[string, string]>(
   'The "%s" session store is unavailable: %s',
   'E_SESSION_STORE_UNAVAILABLE',
   503
@@ -48,7 +74,7 @@ export const E_SESSION_STORE_UNAVAILABLE = createError<[string, string]>(
 /**
  * `config/session.ts` holds a value that cannot work.
  */
-export const E_INVALID_SESSION_CONFIG = createError<[string]>(
+export const E_INVALID_SESSION_CONFIG = defineError<[string]>(
   'Invalid session config in "config/session.ts": %s',
   'E_INVALID_SESSION_CONFIG',
   500
@@ -57,7 +83,7 @@ export const E_INVALID_SESSION_CONFIG = createError<[string]>(
 /**
  * A value that cannot be stored as JSON was put into the session.
  */
-export const E_SESSION_INVALID_VALUE = createError<[string, string]>(
+export const E_SESSION_INVALID_VALUE = defineError<[string, string]>(
   'Cannot store the session key "%s": %s. Session values must be JSON (strings, numbers, booleans, null, objects, arrays, Dates)',
   'E_SESSION_INVALID_VALUE',
   500
@@ -66,7 +92,7 @@ export const E_SESSION_INVALID_VALUE = createError<[string, string]>(
 /**
  * `increment`/`decrement` was called on a key that does not hold a number.
  */
-export const E_SESSION_NOT_A_NUMBER = createError<[string, string]>(
+export const E_SESSION_NOT_A_NUMBER = defineError<[string, string]>(
   'Cannot increment or decrement the session key "%s": it holds a %s, not a number',
   'E_SESSION_NOT_A_NUMBER',
   500
@@ -75,7 +101,7 @@ export const E_SESSION_NOT_A_NUMBER = createError<[string, string]>(
 /**
  * An intended URL that could send the user to another site was refused.
  */
-export const E_SESSION_UNSAFE_REDIRECT = createError<[string]>(
+export const E_SESSION_UNSAFE_REDIRECT = defineError<[string]>(
   'Cannot remember "%s" as the intended URL: only same-site paths that start with a single "/" are accepted (no scheme, host, "//" or "\\"). Pass a path such as "/dashboard" or request.url(true)',
   'E_SESSION_UNSAFE_REDIRECT',
   400
@@ -84,7 +110,7 @@ export const E_SESSION_UNSAFE_REDIRECT = createError<[string]>(
 /**
  * A session Edge tag was written with the wrong argument.
  */
-export const E_INVALID_SESSION_TAG = createError<[string, string]>(
+export const E_INVALID_SESSION_TAG = defineError<[string, string]>(
   "Invalid \"@%s\" tag in \"%s\". Write it as shown in the docs: @flashMessage('key'), @inputError('field'), @error('key') or @errors, each closed by @end",
   'E_INVALID_SESSION_TAG',
   500
@@ -93,7 +119,7 @@ export const E_INVALID_SESSION_TAG = createError<[string, string]>(
 /**
  * The Japa session plugins cannot work as set up; the message says what to change.
  */
-export const E_INVALID_SESSION_TEST_SETUP = createError<[string]>(
+export const E_INVALID_SESSION_TEST_SETUP = defineError<[string]>(
   'Cannot use the Japa session plugins: %s',
   'E_INVALID_SESSION_TEST_SETUP',
   500
@@ -103,7 +129,7 @@ export const E_INVALID_SESSION_TEST_SETUP = createError<[string]>(
  * A store could not merge a request's changes because other requests kept
  * changing the same session at that very moment.
  */
-export const E_SESSION_MERGE_CONFLICT = createError<[number]>(
+export const E_SESSION_MERGE_CONFLICT = defineError<[number]>(
   'Could not save the session: other requests changed it %s times in a row while this request merged its changes. Retry the request; if it happens often, fewer parallel requests should write to the same session',
   'E_SESSION_MERGE_CONFLICT',
   409
@@ -112,7 +138,7 @@ export const E_SESSION_MERGE_CONFLICT = createError<[number]>(
 /**
  * A store that lives in the request (the cookie store) was used outside HTTP.
  */
-export const E_SESSION_STORE_NEEDS_REQUEST = createError(
+export const E_SESSION_STORE_NEEDS_REQUEST = defineError(
   'The cookie session store keeps sessions in the browser, so they cannot be read or ended outside an HTTP request. Use a server-side store (file, redis, database, dynamodb) to manage sessions from code or ace commands',
   'E_SESSION_STORE_NEEDS_REQUEST',
   500
@@ -121,7 +147,7 @@ export const E_SESSION_STORE_NEEDS_REQUEST = createError(
 /**
  * A session key reaches a prototype (`__proto__`, `constructor`, `prototype`).
  */
-export const E_SESSION_INVALID_KEY = createError<[string, string]>(
+export const E_SESSION_INVALID_KEY = defineError<[string, string]>(
   'Invalid session key "%s": "%s" is reserved because it reaches object prototypes. Rename the key',
   'E_SESSION_INVALID_KEY',
   500
@@ -130,7 +156,7 @@ export const E_SESSION_INVALID_KEY = createError<[string, string]>(
 /**
  * Something that is not a session id was given where the API needs one.
  */
-export const E_SESSION_INVALID_ID = createError<[string]>(
+export const E_SESSION_INVALID_ID = defineError<[string]>(
   'Invalid session id given to "%s": a session id is 16 to 64 characters among A-Z, a-z, 0-9, "_" and "-". Pass the id of a session (session.sessionId, or an id from tagged()), not a cookie value or a fingerprint',
   'E_SESSION_INVALID_ID',
   400
