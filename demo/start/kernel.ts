@@ -14,6 +14,7 @@ server.errorHandler(() => import('../app/exceptions/handler.js'))
 router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
   () => import('../../src/session_middleware.js'),
+  () => import('../app/middleware/signed_out_notice_middleware.js'),
   () => import('../app/middleware/share_middleware.js'),
 ])
 

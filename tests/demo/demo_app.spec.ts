@@ -1,7 +1,9 @@
 import { test } from '@japa/runner'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { chromiumMissingReason, launchChromium } from '../../tests_helpers/chromium.js'
+import { redisAnswers, sharedRedis } from '../../tests_helpers/redis_server.js'
 import { startDemo, type DemoServer } from './demo_server.js'
+import { screenshotForDocs } from './screenshots.js'
 
 const missingChromium = chromiumMissingReason()
 const APP_KEY = 'demo-tests-app-key-0123456789abcdef'
@@ -21,6 +23,20 @@ async function signIn(page: Page, demo: DemoServer, email: string, password: str
  */
 function texts(page: Page, selector: string) {
   return page.locator(selector).allTextContents()
+}
+
+/**
+ * Open the parallel writes panel, press its button and wait for the result
+ * ("10 of 10 keys kept.").
+ */
+async function runParallelWrites(page: Page, demo: DemoServer) {
+  await page.goto(`${demo.url}/parallel`)
+  await page.click('[data-test=run-parallel]')
+  await page.locator('[data-test=parallel-result]', { hasText: 'keys kept' }).waitFor()
+  return {
+    result: (await texts(page, '[data-test=parallel-result]'))[0],
+    lost: await texts(page, '[data-test=parallel-keys] li.lost'),
+  }
 }
 
 test.group('demo app with the file store', (group) => {
@@ -115,9 +131,10 @@ test.group('demo app with the file store', (group) => {
 
     await phone.goto(`${demo.url}/devices`)
     assert.equal(new URL(phone.url()).pathname, '/sign-in')
-    assert.deepEqual(await texts(phone, '[data-test=notification]'), [
-      'Sign in to see your devices.',
-    ])
+    assert.match(
+      (await texts(phone, '[data-test=notification]'))[0],
+      /^You were signed out from another device/
+    )
   }).skip(!!missingChromium, missingChromium)
 
   test('sign out ends the session on the server', async ({ assert }) => {
@@ -150,6 +167,94 @@ test.group('demo app with the file store', (group) => {
     await page.fill('#password', 'secret-password')
     await Promise.all([page.waitForURL(/devices/), page.click('[data-test=submit]')])
     assert.equal(new URL(page.url()).pathname, '/devices')
+  }).skip(!!missingChromium, missingChromium)
+
+  test('keep every key written by parallel requests of one session', async ({ assert }) => {
+    const page = await newDevice()
+    await page.goto(demo.url)
+    const { result, lost } = await runParallelWrites(page, demo)
+    assert.equal(result, '10 of 10 keys kept.')
+    assert.deepEqual(lost, [])
+    assert.match(
+      (await texts(page, '[data-test=parallel-store-explainer]'))[0],
+      /The file store saves only what each request changed/
+    )
+    await screenshotForDocs(page.locator('main'), 'parallel_writes_file')
+  }).skip(!!missingChromium, missingChromium)
+
+  test('show the store in use and how to start the demo with another', async ({ assert }) => {
+    const page = await newDevice()
+    await page.goto(demo.url)
+    assert.deepEqual(await texts(page, '[data-test=current-store]'), ['file'])
+    const options = await texts(page, '[data-test=store-option]')
+    assert.include(
+      options.find((option) => option.includes('SESSION_DRIVER=file'))!,
+      '(in use)'
+    )
+    assert.match(
+      options.find((option) => option.includes('SESSION_DRIVER=redis npm run demo'))!,
+      /when it runs on REDIS_HOST:REDIS_PORT/
+    )
+    assert.lengthOf(options, 4)
+    await screenshotForDocs(page.locator('[data-test=store-panel]'), 'store')
+  }).skip(!!missingChromium, missingChromium)
+
+  test('store a large value on a server store without a cookie limit', async ({ assert }) => {
+    const page = await newDevice()
+    await page.goto(`${demo.url}/cookie-size`)
+    assert.lengthOf(await texts(page, '[data-test=cookie-size-server-store]'), 1)
+    await Promise.all([page.waitForURL(/cookie-size/), page.click('[data-test=store-too-much]')])
+    assert.match(
+      (await texts(page, '[data-test=notification]'))[0],
+      /Stored 5,000 characters in the file store/
+    )
+  }).skip(!!missingChromium, missingChromium)
+
+  test('tell a device it was signed out from another one on its next request', async ({
+    assert,
+  }) => {
+    const laptop = await newDevice()
+    const phone = await newDevice()
+    await signIn(laptop, demo, 'ada@example.com', 'analytical-engine')
+    await signIn(phone, demo, 'ada@example.com', 'analytical-engine')
+    await laptop.goto(`${demo.url}/devices`)
+    await Promise.all([laptop.waitForURL(/devices/), laptop.click('[data-test=sign-out-others]')])
+
+    await phone.goto(`${demo.url}/devices`)
+    assert.equal(new URL(phone.url()).pathname, '/sign-in')
+    assert.match(
+      (await texts(phone, '[data-test=notification]'))[0],
+      /^You were signed out from another device \(HeadlessChrome\/\d+ on [^,]+, at \d\d:\d\d UTC\)\.$/
+    )
+    await screenshotForDocs(phone, 'signed_out_elsewhere')
+
+    await phone.reload()
+    assert.deepEqual(await texts(phone, '[data-test=notification]'), [])
+    await phone.fill('#email', 'ada@example.com')
+    await phone.fill('#password', 'analytical-engine')
+    await Promise.all([phone.waitForURL(/devices/), phone.click('[data-test=submit]')])
+    assert.equal(new URL(phone.url()).pathname, '/devices')
+  }).skip(!!missingChromium, missingChromium)
+
+  test('explain that last seen is refreshed at most once a minute', async ({ assert }) => {
+    const laptop = await newDevice()
+    const phone = await newDevice()
+    await signIn(laptop, demo, 'demo@example.com', 'secret-password')
+    await laptop.goto(`${demo.url}/devices`)
+    if (await laptop.locator('[data-test=sign-out-others]').count()) {
+      await Promise.all([laptop.waitForURL(/devices/), laptop.click('[data-test=sign-out-others]')])
+    }
+    await signIn(phone, demo, 'demo@example.com', 'secret-password')
+    await laptop.goto(`${demo.url}/devices`)
+    assert.lengthOf(await texts(laptop, '[data-test=device]'), 2)
+    const lastSeen = await texts(laptop, '[data-test=device] td:nth-child(4)')
+    await laptop.reload()
+    assert.deepEqual(await texts(laptop, '[data-test=device] td:nth-child(4)'), lastSeen)
+    assert.match(
+      (await texts(laptop, '[data-test=last-seen-explained]'))[0],
+      /Last seen\s+is refreshed at most once a minute/
+    )
+    await screenshotForDocs(laptop.locator('main'), 'devices')
   }).skip(!!missingChromium, missingChromium)
 })
 
@@ -184,4 +289,100 @@ test.group('demo app with the cookie store', (group) => {
     )
     assert.deepEqual(await demo.sessionFiles(), [])
   }).skip(!!missingChromium, missingChromium)
+
+  test('lose keys of parallel requests and say why the cookie store cannot keep them', async ({
+    assert,
+    cleanup,
+  }) => {
+    const context = await browser.newContext()
+    cleanup(() => context.close())
+    const page = await context.newPage()
+    const { result, lost } = await runParallelWrites(page, demo)
+    const kept = Number(/^(\d+) of 10 keys kept\.$/.exec(result)?.[1])
+    assert.isBelow(kept, 10)
+    assert.lengthOf(lost, 10 - kept)
+    assert.match(
+      (await texts(page, '[data-test=parallel-cookie-explainer]'))[0],
+      /The cookie store cannot promise this\./
+    )
+    await screenshotForDocs(page.locator('main'), 'parallel_writes_cookie')
+  }).skip(!!missingChromium, missingChromium)
+
+  test('refuse a session over 4 KB with a clear error and keep the old cookie', async ({
+    assert,
+    cleanup,
+  }) => {
+    const context = await browser.newContext()
+    cleanup(() => context.close())
+    const page = await context.newPage()
+    await page.goto(demo.url)
+    await page.goto(`${demo.url}/cookie-size`)
+    const [response] = await Promise.all([
+      page.waitForResponse((candidate) => candidate.request().method() === 'POST'),
+      page.click('[data-test=store-too-much]'),
+    ])
+    assert.equal(response.status(), 500)
+    await page.waitForLoadState()
+    assert.deepEqual(await texts(page, '[data-test=error-code]'), ['E_SESSION_COOKIE_TOO_LARGE'])
+    assert.match(
+      (await texts(page, '[data-test=error-message]'))[0],
+      /^The session data cookie is \d+ bytes, over the 4096 bytes browsers keep\./
+    )
+    await screenshotForDocs(page, 'cookie_too_large')
+
+    await page.goto(demo.url)
+    assert.match((await texts(page, '[data-test=visits]'))[0], /opened this page 2 times in/)
+  }).skip(!!missingChromium, missingChromium)
+})
+
+/**
+ * Why the demo cannot run on Redis here, or undefined. Under CI=true a
+ * missing Redis is an error, never a skip.
+ */
+async function redisMissingReason(): Promise<string | undefined> {
+  if (missingChromium) return missingChromium
+  if (await redisAnswers(sharedRedis.host, sharedRedis.port)) return undefined
+  const reason = `nothing answers on Redis ${sharedRedis.host}:${sharedRedis.port}`
+  if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: no skips)`)
+  console.warn(`\n  SKIPPING the demo on the redis store: ${reason}\n`)
+  return reason
+}
+const missingRedis = await redisMissingReason()
+
+test.group('demo app with the redis store', (group) => {
+  let demo: DemoServer
+  let browser: Browser
+
+  group.setup(async () => {
+    if (!missingRedis) {
+      ;[demo, browser] = await Promise.all([
+        startDemo({
+          SESSION_DRIVER: 'redis',
+          APP_KEY,
+          REDIS_HOST: sharedRedis.host,
+          REDIS_PORT: String(sharedRedis.port),
+        }),
+        launchChromium(),
+      ])
+    }
+  })
+
+  group.teardown(async () => {
+    await browser?.close()
+    await demo?.stop()
+  })
+
+  test('run on redis and keep every key written by parallel requests', async ({
+    assert,
+    cleanup,
+  }) => {
+    const context = await browser.newContext()
+    cleanup(() => context.close())
+    const page = await context.newPage()
+    await page.goto(demo.url)
+    assert.deepEqual(await texts(page, '[data-test=current-store]'), ['redis'])
+    const { result, lost } = await runParallelWrites(page, demo)
+    assert.equal(result, '10 of 10 keys kept.')
+    assert.deepEqual(lost, [])
+  }).skip(!!missingRedis, missingRedis)
 })

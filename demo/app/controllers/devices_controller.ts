@@ -1,17 +1,8 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import sessionManager from '../../../services/main.js'
 import { currentUser } from '../users.js'
-
-/**
- * A short name for a browser from its user agent.
- */
-function describeAgent(userAgent: string | undefined): string {
-  if (!userAgent) return 'Unknown browser'
-  const browser = /(Edg|Firefox|HeadlessChrome|Chrome|Safari)\/\d+/.exec(userAgent)?.[0]
-  const platform = /\(([^;)]+)/.exec(userAgent)?.[1]
-  if (!browser || !platform) return userAgent.slice(0, 60)
-  return `${browser.replace('Edg/', 'Edge/')} on ${platform}`
-}
+import { rememberSignedOut } from '../signed_out_devices.js'
+import { describeAgent } from '../user_agents.js'
 
 /**
  * Dates as the demo shows them.
@@ -41,9 +32,18 @@ export default class DevicesController {
     return view.render('pages/devices', { supported: true, devices })
   }
 
-  /** End every other session of the user; keep this one. */
-  async signOutOthers({ session, response }: HttpContext) {
+  /**
+   * End every other session of the user; keep this one. The ended ids are
+   * remembered so each of those devices is told why on its next request.
+   */
+  async signOutOthers({ session, request, response }: HttpContext) {
     const user = currentUser(session)!
+    const sessions = await sessionManager.tagged(user.id)
+    const others = sessions.filter((tagged) => tagged.id !== session.sessionId)
+    rememberSignedOut(
+      others.map((tagged) => tagged.id),
+      describeAgent(request.header('user-agent'))
+    )
     const ended = await sessionManager.destroyTagged(user.id, { except: session.sessionId })
     session.flash('notification', {
       type: 'success',
