@@ -62,11 +62,12 @@ export default class SessionProvider {
   }
 
   /**
-   * Resolve the config now, register the Edge plugin, the validation hook and
-   * the intended-URL redirect macros.
+   * Resolve the config now, follow @adonisjs/auth when asked, register the
+   * Edge plugin, the validation hook and the intended-URL redirect macros.
    */
   async boot() {
     this.#manager = await this.app.container.make('session.manager')
+    await this.#followAuth(this.#manager)
     await this.#registerEdgePlugin()
     const { registerValidationErrorHook } = await import('../src/validation_errors.js')
     registerValidationErrorHook()
@@ -77,6 +78,24 @@ export default class SessionProvider {
   /** Close what the stores opened themselves (e.g. a DynamoDB client made from clientConfig). */
   async shutdown() {
     await this.#manager?.close()
+  }
+
+  /**
+   * With `auth.tagSessions`, tag the sessions @adonisjs/auth logs in. The store
+   * must be able to tag: checked now, as a listener of auth cannot fail a request.
+   */
+  async #followAuth(manager: SessionManager) {
+    const auth = manager.config.auth
+    if (!auth?.tagSessions) {
+      return
+    }
+    if (!manager.config.cookieRevocation && !manager.supportsTagging()) {
+      throw new E_INVALID_SESSION_CONFIG([
+        `"auth.tagSessions" needs a store that can tag sessions, and the "${manager.storeName}" store cannot. Use the memory, file, redis, database or dynamodb store, or "cookieRevocation" with the cookie store`,
+      ])
+    }
+    const { tagAuthSessions } = await import('../src/auth_tagging.js')
+    tagAuthSessions(await this.app.container.make('emitter'), auth)
   }
 
   async #registerEdgePlugin() {

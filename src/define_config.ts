@@ -194,6 +194,31 @@ function validateStores(store: unknown, stores: Record<string, unknown>) {
 }
 
 /**
+ * Check the @adonisjs/auth integration options.
+ */
+function validateAuth(auth: unknown) {
+  if (auth === undefined) {
+    return
+  }
+  const { tagSessions, guards } = (auth ?? {}) as Record<string, unknown>
+  if (auth === null || typeof auth !== 'object' || typeof tagSessions !== 'boolean') {
+    invalid(
+      `"auth" must be an object such as { tagSessions: true }, received ${JSON.stringify(auth)}`
+    )
+  }
+  if (
+    guards !== undefined &&
+    (!Array.isArray(guards) ||
+      guards.length === 0 ||
+      guards.some((guard) => typeof guard !== 'string' || !guard))
+  ) {
+    invalid(
+      `"auth.guards" must list session guard names of "config/auth.ts" (e.g. ['web']), received ${JSON.stringify(guards)}`
+    )
+  }
+}
+
+/**
  * Turn `skip` patterns into a predicate over the matched route.
  */
 function skipPredicate(skip: SessionConfigInput<any>['skip']) {
@@ -255,6 +280,7 @@ export function defineConfig<KnownStores extends Record<string, StoreEntry>>(
     invalid(`"detectSecretFields" must be true or false, received "${rest.detectSecretFields}"`)
   }
 
+  validateAuth(rest.auth)
   const skipRequest = skipPredicate(skip)
 
   return configProvider.create(async (app) => {
@@ -285,6 +311,7 @@ export function defineConfig<KnownStores extends Record<string, StoreEntry>>(
       flashInputLimits: rest.flashInputLimits,
       flashInputLimitsInBytes,
       cookieRevocation: rest.cookieRevocation,
+      auth: rest.auth,
       skip: skipRequest,
       store: config.store,
       stores,

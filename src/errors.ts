@@ -39,7 +39,7 @@ export const E_SESSION_NOT_MUTABLE = defineError(
  * The session was used before the session middleware initiated it.
  */
 export const E_SESSION_NOT_READY = defineError(
-  'Session store has not been initiated. Make sure the session middleware is registered in "start/kernel.ts" before using "ctx.session"',
+  'Session store has not been initiated: the session middleware has not loaded it for this request. Register the session middleware in "router.use" of "start/kernel.ts", before @adonisjs/shield and the auth middleware (or check the error logged when loading it failed)',
   'E_SESSION_NOT_READY',
   500
 )
@@ -160,4 +160,14 @@ export const E_SESSION_INVALID_ID = defineError<[string]>(
   'Invalid session id given to "%s": a session id is 16 to 64 characters among A-Z, a-z, 0-9, "_" and "-". Pass the id of a session (session.sessionId, or an id from tagged()), not a cookie value or a fingerprint',
   'E_SESSION_INVALID_ID',
   400
+)
+
+/**
+ * A route in the config's `skip` list asked for something only a stored
+ * session can do.
+ */
+export const E_SESSION_SKIPPED = defineError<[string, string]>(
+  'Cannot %s on "%s": the route is in the "skip" list of "config/session.ts", so its session is empty and lives only for this request. Remove the route from "skip", or open the stored session read-only with "await ctx.session.initiate(true)"',
+  'E_SESSION_SKIPPED',
+  500
 )

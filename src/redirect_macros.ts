@@ -34,11 +34,12 @@ declare module '@adonisjs/core/http' {
 const contexts = new WeakMap<Redirect, HttpContext>()
 
 /**
- * The HTTP context a redirect belongs to, with its session ready.
+ * The HTTP context a redirect belongs to, with its session ready (or, on a
+ * skipped route, the session that lives only for the request).
  */
 function contextOf(redirect: Redirect): HttpContext {
   const ctx = contexts.get(redirect) ?? HttpContext.get()
-  if (!ctx?.session?.initiated) {
+  if (!ctx?.session?.initiated && !ctx?.session?.skipped) {
     throw new E_SESSION_NOT_READY()
   }
   return ctx

@@ -22,6 +22,7 @@ import {
   E_SESSION_INVALID_VALUE,
   E_SESSION_NOT_MUTABLE,
   E_SESSION_NOT_READY,
+  E_SESSION_SKIPPED,
   E_SESSION_TAGGING_NOT_SUPPORTED,
   E_SESSION_UNSAFE_REDIRECT,
 } from './errors.js'
@@ -96,6 +97,7 @@ export class Session extends Macroable {
   #cookies: SessionCookies
 
   #initiated = false
+  #skipped = false
   #readonly = false
   #fresh = true
   #sessionId: string | undefined
@@ -106,6 +108,8 @@ export class Session extends Macroable {
   #regenerated = false
   /** The id `tag()` already linked in this request, so commit does not link it twice. */
   #taggedSessionId: string | undefined
+  /** A user to link at commit (`tagOnCommit`); null unlinks the session. */
+  #pendingTag: string | null | undefined
   #invalidated = false
   #valuesStore: ValuesStore | undefined
   #flashMessages: ValuesStore | undefined
@@ -158,6 +162,29 @@ export class Session extends Macroable {
     return this.#initiated
   }
 
+  /**
+   * True when the route is in the config's `skip` list: the session is empty
+   * and its writes live only for this request (nothing read, stored or sent).
+   */
+  get skipped(): boolean {
+    return this.#skipped
+  }
+
+  /**
+   * Answer as an empty session whose writes live only for this request: no
+   * store call, no cookie, flash messages not aged. The middleware calls it on
+   * skipped routes, so code that reads `ctx.session` on every request (the
+   * CSRF guard of @adonisjs/shield, @adonisjs/auth) keeps working there.
+   * `initiate(true)` can still open the real session read-only.
+   */
+  skip(): void {
+    if (this.#initiated) {
+      return
+    }
+    this.#skipped = true
+    this.#load(null)
+  }
+
   /** True when `regenerate()` was called during this request. */
   get hasRegeneratedSession(): boolean {
     return this.#regenerated
@@ -197,6 +224,9 @@ export class Session extends Macroable {
   async initiate(readonly: boolean): Promise<void> {
     if (this.#initiated) {
       return
+    }
+    if (this.#skipped && !readonly) {
+      throw new E_SESSION_SKIPPED(['open the session writable', this.#routeName()])
     }
     this.#readonly = readonly
     const cookie = this.#cookies.readSessionId(this.#ctx)
@@ -318,6 +348,18 @@ export class Session extends Macroable {
       throw new E_SESSION_NOT_READY()
     }
     return this.#valuesStore
+  }
+
+  /** The route pattern (or the URL) of the request, for error messages. */
+  #routeName(): string {
+    return this.#ctx.route?.pattern ?? this.#ctx.request.url()
+  }
+
+  /** Throw when the route is skipped, where the session cannot reach its store. */
+  #assertNotSkipped(action: string) {
+    if (this.#skipped && !this.#initiated) {
+      throw new E_SESSION_SKIPPED([action, this.#routeName()])
+    }
   }
 
   #mutable(): ValuesStore {
@@ -621,6 +663,7 @@ export class Session extends Macroable {
    * unsupported there.
    */
   async tag(userId: string | number): Promise<void> {
+    this.#assertNotSkipped('tag the session')
     const store = this.#taggingStoreOrRecordOnly()
     this.#mutable()
     const metadata = this.#ensureMetadata()
@@ -630,6 +673,31 @@ export class Session extends Macroable {
     this.#values().markChanged(METADATA_KEY)
     await store?.tag(this.sessionId, String(userId))
     this.#taggedSessionId = this.sessionId
+  }
+
+  /**
+   * Link this session to a user when it is committed, with no store call now;
+   * `null` removes the link. A regenerated session keeps it. The integration
+   * with @adonisjs/auth (`auth.tagSessions`) calls it from auth's events, which
+   * cannot be awaited.
+   */
+  tagOnCommit(userId: string | number | null): void {
+    this.#assertNotSkipped('tag the session')
+    this.#taggingStoreOrRecordOnly()
+    this.#mutable()
+    if (userId === null) {
+      if (this.#metadata?.userId === undefined) {
+        return
+      }
+      delete this.#metadata.userId
+    } else {
+      const metadata = this.#ensureMetadata()
+      metadata.userId = String(userId)
+      metadata.taggedAt = Date.now()
+    }
+    this.#pendingTag = userId === null ? null : String(userId)
+    this.#metadataChanged = true
+    this.#values().markChanged(METADATA_KEY)
   }
 
   /**
@@ -645,6 +713,7 @@ export class Session extends Macroable {
 
   /** Remove the user link of this session. */
   async untag(): Promise<void> {
+    this.#assertNotSkipped('untag the session')
     const store = this.#taggingStoreOrRecordOnly()
     this.#mutable()
     if (this.#metadata?.userId) {
@@ -826,8 +895,8 @@ export class Session extends Macroable {
     }
     this.#writeIdCookie()
     await this.#store.write(this.sessionId, this.#dataToStore(values))
+    await this.#linkTag(oldId !== undefined && oldId !== this.sessionId)
     if (oldId && oldId !== this.sessionId) {
-      await this.#moveTag()
       if (this.#emitter.hasListeners('session:migrated')) {
         await this.#emitter.emit('session:migrated', {
           fromSessionId: oldId,
@@ -838,13 +907,30 @@ export class Session extends Macroable {
     }
   }
 
-  /** Re-link the user after regenerate, so tags follow the session. */
-  async #moveTag() {
-    const userId = this.#metadata?.userId
-    if (!userId || !this.supportsTagging() || this.#taggedSessionId === this.sessionId) {
+  /**
+   * Link the stored session to its user after a write: the link `tagOnCommit`
+   * asked for, or the user of a session that got a new id (regenerate keeps
+   * the tag). An unlink asked for removes the store's link.
+   */
+  async #linkTag(idChanged: boolean) {
+    const pending = this.#pendingTag
+    this.#pendingTag = undefined
+    if (!this.supportsTagging()) {
       return
     }
-    await (this.#store as SessionStoreWithTaggingContract).tag(this.sessionId, userId)
+    const store = this.#store as SessionStoreWithTaggingContract
+    if (pending === null) {
+      await store.untag?.(this.sessionId)
+      return
+    }
+    const userId = this.#metadata?.userId
+    if (
+      userId &&
+      (pending !== undefined || (idChanged && this.#taggedSessionId !== this.sessionId))
+    ) {
+      await store.tag(this.sessionId, userId)
+      this.#taggedSessionId = this.sessionId
+    }
   }
 
   /** An existing session that changed: merge the changes, or write it whole. */
@@ -853,9 +939,10 @@ export class Session extends Macroable {
     const store = this.#store as Partial<SessionStoreWithMergeContract>
     if (typeof store.merge === 'function') {
       await store.merge(this.sessionId, this.#changes(values), snapshotOf(this.#storedData))
-      return
+    } else {
+      await this.#store.write(this.sessionId, this.#dataToStore(values))
     }
-    await this.#store.write(this.sessionId, this.#dataToStore(values))
+    await this.#linkTag(false)
   }
 
   /**

@@ -17,7 +17,8 @@ declare module '@adonisjs/core/types' {
 /**
  * Router middleware that gives every request `ctx.session`: loads it before
  * the handler and commits it after, also when the handler threw, so the
- * session cookie is in the response before its headers go out.
+ * session cookie is in the response before its headers go out. On a skipped
+ * route `ctx.session` is an empty session that lives only for the request.
  */
 export default class SessionMiddleware {
   #manager: SessionManager
@@ -35,6 +36,7 @@ export default class SessionMiddleware {
     const session = manager.create(ctx)
     ctx.session = session
     if (manager.skips(ctx)) {
+      session.skip()
       return next()
     }
     try {

@@ -47,6 +47,22 @@ export interface CookieRevocationConfig {
 }
 
 /**
+ * How adonis-satchel follows @adonisjs/auth (`auth` in `config/session.ts`).
+ */
+export interface SessionAuthConfig {
+  /**
+   * Tag every session a session guard logs in, by password or by remember-me
+   * token, with the user's id, and unlink it on logout: `tagged()` lists every
+   * signed-in device and `destroyTagged()` can end them, with no `tag()` call
+   * in the app. Needs a store that can tag (memory, file, redis, database,
+   * dynamodb) or `cookieRevocation` on the cookie store.
+   */
+  tagSessions: boolean
+  /** The session guards to follow (names from `config/auth.ts`); every one by default. */
+  guards?: string[]
+}
+
+/**
  * A live session of a tagged user, as listed by `tagged(userId)`.
  */
 export interface TaggedSession {
@@ -203,6 +219,8 @@ export interface SessionConfig {
    * cookie store: it records the user inside the sealed cookie.
    */
   cookieRevocation?: CookieRevocationConfig
+  /** Follow @adonisjs/auth: tag the sessions it logs in with their user. */
+  auth?: SessionAuthConfig
 }
 
 /**

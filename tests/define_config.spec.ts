@@ -341,4 +341,37 @@ test.group('defineConfig | cache budgets', () => {
     assert.doesNotThrow(() => stores.file({ location: 'sessions', cacheBytes: 0 }))
     assert.doesNotThrow(() => stores.redis({ connection: 'main', cacheBytes: 1024 }))
   })
+
+test.group('defineConfig | auth', () => {
+  test('accept auth.tagSessions with or without a list of guards', ({ assert }) => {
+    for (const auth of [{ tagSessions: true }, { tagSessions: false, guards: ['web', 'admin'] }]) {
+      assert.doesNotThrow(() => defineConfig({ store: 'memory', stores: {}, auth }))
+    }
+  })
+
+  test('refuse an auth option that is not { tagSessions, guards? }, showing what it got', ({
+    assert,
+  }) => {
+    const cases: [unknown, string][] = [
+      [true, '"auth" must be an object such as { tagSessions: true }, received true'],
+      [null, '"auth" must be an object such as { tagSessions: true }, received null'],
+      [{ tagSessions: 'yes' }, 'received {"tagSessions":"yes"}'],
+      [
+        { tagSessions: true, guards: [] },
+        '"auth.guards" must list session guard names of "config/auth.ts" (e.g. [\'web\']), received []',
+      ],
+      [{ tagSessions: true, guards: 'web' }, '"auth.guards" must list session guard names'],
+      [{ tagSessions: true, guards: [''] }, 'received [""]'],
+    ]
+    for (const [auth, message] of cases) {
+      let thrown: { code?: string; message?: string } = {}
+      try {
+        defineConfig({ store: 'memory', stores: {}, auth: auth as any })
+      } catch (error) {
+        thrown = error as typeof thrown
+      }
+      assert.equal(thrown.code, 'E_INVALID_SESSION_CONFIG', JSON.stringify(auth))
+      assert.include(thrown.message, message)
+    }
+  })
 })

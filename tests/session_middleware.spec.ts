@@ -243,3 +243,102 @@ test.group('SessionMiddleware | disabled', () => {
     assert.deepEqual(response.setCookies, [])
   })
 })
+
+test.group('SessionMiddleware | skipped routes', () => {
+  /** An app on the memory store with `/health` skipped. */
+  async function skippingApp(routes: Parameters<typeof createTestApp>[0]['routes']) {
+    const app = await createTestApp({
+      session: defineConfig({ store: 'memory', stores: {}, skip: ['/health'] }),
+      routes(router, application) {
+        router.post('/seed', ({ session }) => {
+          session.put('cart', { items: 1 })
+          session.flash('notice', 'saved')
+          return { sessionId: session.sessionId }
+        })
+        router.get('/read', ({ session }) => ({
+          values: session.all(),
+          flash: session.flashMessages.all(),
+        }))
+        return routes?.(router, application)
+      },
+    })
+    return { ...app, client: new CookieClient(app.url) }
+  }
+
+  test('answer with an empty session whose writes live only for the request', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, manager, close } = await skippingApp((router) => {
+      router.get('/health', ({ session }) => {
+        const empty = { values: { ...session.all() }, flash: { ...session.flashMessages.all() } }
+        session.put('visits', 1)
+        session.increment('visits')
+        session.push('log', 'seen')
+        session.flash('notice', 'not kept')
+        session.regenerate()
+        return { empty, skipped: session.skipped, values: session.all() }
+      })
+    })
+    cleanup(close)
+    const { sessionId } = (await client.post('/seed', {})).json()
+    const stored = await manager.read(sessionId)
+    const response = await client.get('/health')
+    assert.deepEqual(response.json(), {
+      empty: { values: {}, flash: {} },
+      skipped: true,
+      values: { visits: 2, log: ['seen'] },
+    })
+    assert.deepEqual(response.setCookies, [])
+    assert.deepEqual(await manager.read(sessionId), stored)
+    assert.deepEqual((await client.get('/read')).json(), {
+      values: { cart: { items: 1 } },
+      flash: { notice: 'saved' },
+    })
+  })
+
+  test('refuse tag, untag and a writable initiate with E_SESSION_SKIPPED naming the route', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, close } = await skippingApp((router) => {
+      router.get('/health', async ({ session, request }) => {
+        const action = request.input('action')
+        if (action === 'tag') await session.tag(1)
+        if (action === 'untag') await session.untag()
+        if (action === 'tagOnCommit') session.tagOnCommit(1)
+        if (action === 'initiate') await session.initiate(false)
+        return 'not reached'
+      })
+    })
+    cleanup(close)
+    const expected = {
+      tag: 'Cannot tag the session on "/health"',
+      untag: 'Cannot untag the session on "/health"',
+      tagOnCommit: 'Cannot tag the session on "/health"',
+      initiate: 'Cannot open the session writable on "/health"',
+    }
+    for (const [action, start] of Object.entries(expected)) {
+      const response = await client.get(`/health?action=${action}`)
+      assert.equal(response.status, 500, action)
+      assert.include(
+        response.text,
+        `${start}: the route is in the "skip" list of "config/session.ts"`,
+        action
+      )
+    }
+  })
+
+  test('let the intended-URL redirects fall back on a skipped route', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, close } = await skippingApp((router) => {
+      router.get('/health', ({ response }) => response.redirect().toIntended('/fallback'))
+    })
+    cleanup(close)
+    const response = await client.get('/health')
+    assert.equal(response.status, 302)
+    assert.equal(response.headers.get('location'), '/fallback')
+  })
+})
