@@ -341,6 +341,7 @@ test.group('defineConfig | cache budgets', () => {
     assert.doesNotThrow(() => stores.file({ location: 'sessions', cacheBytes: 0 }))
     assert.doesNotThrow(() => stores.redis({ connection: 'main', cacheBytes: 1024 }))
   })
+})
 
 test.group('defineConfig | auth', () => {
   test('accept auth.tagSessions with or without a list of guards', ({ assert }) => {
