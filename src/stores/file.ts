@@ -36,6 +36,11 @@ import type {
 const FILE_SUFFIX = '.txt'
 
 /**
+ * How many files prune checks at once.
+ */
+const PRUNE_BATCH = 64
+
+/**
  * What tells one version of a file from another: its inode, size and mtime.
  */
 interface FileVersion {
@@ -413,14 +418,23 @@ export class FileStore implements SessionStoreWithTaggingContract, SessionStoreW
     } catch {
       return 0
     }
+    const own = names.filter(isOwn)
     let removed = 0
-    for (const name of names.filter(isOwn)) {
-      const path = join(folder, name)
-      const stats = await stat(path).catch(() => null)
-      if (stats?.isFile() && stats.mtimeMs + this.#ageMs <= now) {
-        await rm(path, { force: true })
-        removed++
-      }
+    /* A batch of files at a time: the thread pool works on several at once. */
+    for (let start = 0; start < own.length; start += PRUNE_BATCH) {
+      const batch = own.slice(start, start + PRUNE_BATCH)
+      const outcomes = await Promise.all(
+        batch.map(async (name) => {
+          const path = join(folder, name)
+          const stats = await stat(path).catch(() => null)
+          if (stats?.isFile() && stats.mtimeMs + this.#ageMs <= now) {
+            await rm(path, { force: true })
+            return 1
+          }
+          return 0
+        })
+      )
+      removed += outcomes.reduce<number>((sum, outcome) => sum + outcome, 0)
     }
     return removed
   }

@@ -1,0 +1,398 @@
+/**
+ * How the stores' costs grow with the number of live sessions: with 1k, 10k
+ * and 100k sessions in each store (memory, file, redis, database on
+ * PostgreSQL, dynamodb on dynalite), the latency of `read` and `write` (p50,
+ * p99 of 1000 calls on random sessions), `tagged(user)` for a user with 5
+ * sessions, ending those sessions (what `destroyTagged` does), `prune` with
+ * half of the sessions expired, and the memory store's heap per session
+ * against @adonisjs/session's memory store (both through their middleware).
+ *
+ * Usage: npm run bench:scale [-- <stores,…|all> [<sizes,…>]]
+ * Writes bench/scale_results.json.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { utimes, writeFile } from 'node:fs/promises'
+import { IncomingMessage, ServerResponse } from 'node:http'
+import { Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { performance } from 'node:perf_hooks'
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb'
+import { HttpContextFactory, RequestFactory, ResponseFactory } from '@adonisjs/core/factories/http'
+import type { HttpContext } from '@adonisjs/core/http'
+import { Redis } from 'ioredis'
+import { SessionMiddlewareFactory } from '../factories/main.js'
+import { newSessionId } from '../factories/store_conformance.js'
+import { encodePayload, METADATA_KEY } from '../src/payload.js'
+import { DatabaseStore } from '../src/stores/database.js'
+import { DynamoDBStore } from '../src/stores/dynamodb.js'
+import { FileStore } from '../src/stores/file.js'
+import { MemoryStore } from '../src/stores/memory.js'
+import { RedisStore } from '../src/stores/redis.js'
+import type { SessionData, SessionStoreWithTaggingContract } from '../src/types.js'
+import {
+  closeDatabase,
+  createSessionsTable,
+  dropSessionsTable,
+  openDatabase,
+  uniqueTableName,
+} from '../tests_helpers/databases.js'
+import { createSessionTable, startDynamoDB } from '../tests_helpers/dynalite.js'
+import { redisSettings } from './settings.js'
+
+const OFFICIAL_PACKAGE: string = 'adonisjs-session-official'
+const STORES = ['memory', 'file', 'redis', 'database', 'dynamodb'] as const
+type Store = (typeof STORES)[number]
+const AGE_SECONDS = 7200
+const SAMPLES = 1000
+const USER = 'scale-user'
+
+const [storesText, sizesText] = process.argv.slice(2)
+const chosenStores = (
+  !storesText || storesText === 'all' ? STORES : storesText.split(',')
+) as Store[]
+for (const store of chosenStores) {
+  if (!STORES.includes(store)) throw new Error(`"${store}" is not one of ${STORES.join(', ')}`)
+}
+const sizes = (sizesText ?? '1000,10000,100000').split(',').map(Number)
+
+/** The data of a populated session, with the metadata a real session carries. */
+function sessionData(index: number): SessionData {
+  const now = Date.now()
+  return { visits: index, [METADATA_KEY]: { createdAt: now, lastSeenAt: now } } as SessionData
+}
+
+/** The p-th percentile of some numbers. */
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
+}
+
+async function timed(action: () => unknown): Promise<number> {
+  const start = performance.now()
+  await action()
+  return performance.now() - start
+}
+
+/**
+ * One store under test: the store, a bulk loader that adds sessions straight
+ * into its backend (fast enough for 100k), and how to make sessions expired.
+ */
+interface Subject {
+  store: SessionStoreWithTaggingContract & { prune(): Promise<number> | number }
+  load(ids: string[]): Promise<void>
+  expire(ids: string[]): Promise<void>
+  close(): Promise<void>
+}
+
+async function subjectOf(name: Store): Promise<Subject> {
+  switch (name) {
+    case 'memory': {
+      const store = new MemoryStore(AGE_SECONDS)
+      return {
+        store,
+        async load(ids) {
+          ids.forEach((id, index) => store.write(id, sessionData(index)))
+        },
+        async expire(ids) {
+          /* Rewrite them with a clock set past their age, then restore it. */
+          const realNow = Date.now
+          Date.now = () => realNow() - (AGE_SECONDS + 1) * 1000
+          try {
+            for (const id of ids) store.write(id, sessionData(0))
+          } finally {
+            Date.now = realNow
+          }
+        },
+        async close() {},
+      }
+    }
+    case 'file': {
+      const location = mkdtempSync(join(tmpdir(), 'satchel-scale-'))
+      const store = new FileStore(location, AGE_SECONDS)
+      return {
+        store,
+        async load(ids) {
+          ids.forEach((id, index) =>
+            writeFileSync(join(location, `${id}.txt`), encodePayload(id, sessionData(index)))
+          )
+        },
+        async expire(ids) {
+          const past = new Date(Date.now() - (AGE_SECONDS + 60) * 1000)
+          for (const id of ids) await utimes(join(location, `${id}.txt`), past, past)
+        },
+        async close() {
+          rmSync(location, { recursive: true, force: true })
+        },
+      }
+    }
+    case 'redis': {
+      const client = new Redis(redisSettings())
+      const prefix = `satchel-scale:${Date.now()}:`
+      const store = new RedisStore(client, AGE_SECONDS, prefix)
+      return {
+        store,
+        async load(ids) {
+          for (let start = 0; start < ids.length; start += 1000) {
+            const pipeline = client.pipeline()
+            ids.slice(start, start + 1000).forEach((id, offset) => {
+              const data = sessionData(start + offset)
+              const user = `user-${(start + offset) % Math.max(1, ids.length / 5)}`
+              ;(data[METADATA_KEY] as any).userId = user
+              pipeline.set(store.keyOf(id), encodePayload(id, data), 'EX', AGE_SECONDS)
+              pipeline.sadd(store.tagKeyOf(user), id)
+            })
+            await pipeline.exec()
+          }
+        },
+        async expire(ids) {
+          for (let start = 0; start < ids.length; start += 1000) {
+            await client.del(...ids.slice(start, start + 1000).map((id) => store.keyOf(id)))
+          }
+        },
+        async close() {
+          let cursor = '0'
+          do {
+            const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+            cursor = next
+            if (keys.length) await client.del(...keys)
+          } while (cursor !== '0')
+          client.disconnect()
+        },
+      }
+    }
+    case 'database': {
+      const db = await openDatabase('postgres')
+      const client = db.connection('postgres')
+      const tableName = uniqueTableName()
+      await createSessionsTable(client, tableName)
+      const store = new DatabaseStore(client, AGE_SECONDS, { tableName, gcProbability: 0 })
+      const expiresAt = () => new Date(Date.now() + AGE_SECONDS * 1000)
+      return {
+        store,
+        async load(ids) {
+          for (let start = 0; start < ids.length; start += 1000) {
+            await client.table(tableName).multiInsert(
+              ids.slice(start, start + 1000).map((id, offset) => ({
+                id,
+                data: encodePayload(id, sessionData(start + offset)),
+                user_id: `user-${(start + offset) % Math.max(1, ids.length / 5)}`,
+                expires_at: expiresAt(),
+              }))
+            )
+          }
+        },
+        async expire(ids) {
+          for (let start = 0; start < ids.length; start += 1000) {
+            await client
+              .from(tableName)
+              .whereIn('id', ids.slice(start, start + 1000))
+              .update({ expires_at: new Date(Date.now() - 60_000) })
+          }
+        },
+        async close() {
+          await dropSessionsTable(client, tableName)
+          await closeDatabase(db)
+        },
+      }
+    }
+    case 'dynamodb': {
+      const dynamo = await startDynamoDB()
+      const tableName = 'ScaleSessions'
+      await createSessionTable(dynamo.client, tableName, { userIndexName: 'user_index' })
+      const store = new DynamoDBStore(dynamo.client, AGE_SECONDS, {
+        tableName,
+        userIndexName: 'user_index',
+      })
+      const put = async (ids: string[], expiresAt: number) => {
+        const batches: string[][] = []
+        for (let start = 0; start < ids.length; start += 25)
+          batches.push(ids.slice(start, start + 25))
+        const send = async (batch: string[]) =>
+          dynamo.client.send(
+            new BatchWriteItemCommand({
+              RequestItems: {
+                [tableName]: batch.map((id, index) => ({
+                  PutRequest: {
+                    Item: {
+                      key: { S: id },
+                      value: { S: encodePayload(id, sessionData(index)) },
+                      expires_at: { N: String(expiresAt) },
+                      user_id: { S: `user-${id.slice(0, 3)}` },
+                    },
+                  },
+                })),
+              },
+            })
+          )
+        for (let start = 0; start < batches.length; start += 8) {
+          await Promise.all(batches.slice(start, start + 8).map(send))
+        }
+      }
+      return {
+        store,
+        load: (ids) => put(ids, Date.now() + AGE_SECONDS * 1000),
+        expire: (ids) => put(ids, Date.now() - 60_000),
+        close: () => dynamo.close(),
+      }
+    }
+  }
+}
+
+interface ScaleCell {
+  store: Store
+  sessions: number
+  readMs: { p50: number; p99: number }
+  writeMs: { p50: number; p99: number }
+  taggedMs: number
+  destroyTaggedMs: number
+  pruneMs: number
+  loadSeconds: number
+}
+
+async function latencies(ids: string[], call: (id: string) => unknown) {
+  const times: number[] = []
+  for (let sample = 0; sample < SAMPLES; sample++) {
+    const id = ids[Math.floor(Math.random() * ids.length)]
+    times.push(await timed(() => call(id)))
+  }
+  return { p50: percentile(times, 50), p99: percentile(times, 99) }
+}
+
+const cells: ScaleCell[] = []
+
+for (const name of chosenStores) {
+  const subject = await subjectOf(name)
+  const { store } = subject
+  const live: string[] = []
+  try {
+    for (const size of sizes) {
+      const loadStart = performance.now()
+      const added = Array.from({ length: size - live.length }, () => newSessionId())
+      await subject.load(added)
+      live.push(...added)
+      const loadSeconds = (performance.now() - loadStart) / 1000
+      if (size === sizes[0]) {
+        /* Warm up (JIT, connections) before the first measurement. */
+        await latencies(live, (id) => store.read(id))
+        await latencies(live, (id) => store.write(id, sessionData(1)))
+      }
+      const readMs = await latencies(live, (id) => store.read(id))
+      const writeMs = await latencies(live, (id) => store.write(id, sessionData(1)))
+      const tagged = Array.from({ length: 5 }, () => newSessionId())
+      for (const id of tagged) {
+        await store.write(id, sessionData(0))
+        await store.tag(id, USER)
+      }
+      await store.tagged(USER)
+      const taggedMs = await timed(() => store.tagged(USER))
+      const destroyTaggedMs = await timed(async () => {
+        for (const session of await store.tagged(USER)) await store.destroy(session.id)
+      })
+      const expired = live.splice(0, Math.floor(live.length / 2))
+      await subject.expire(expired)
+      const pruneMs = await timed(() => store.prune())
+      const cell = {
+        store: name,
+        sessions: size,
+        readMs,
+        writeMs,
+        taggedMs,
+        destroyTaggedMs,
+        pruneMs,
+        loadSeconds,
+      }
+      cells.push(cell)
+      console.log(
+        `${name.padEnd(8)} ${String(size).padStart(6)} sessions  read p50 ${readMs.p50.toFixed(3)} p99 ${readMs.p99.toFixed(3)} ms  write p50 ${writeMs.p50.toFixed(3)} p99 ${writeMs.p99.toFixed(3)} ms  tagged ${taggedMs.toFixed(2)} ms  destroyTagged ${destroyTaggedMs.toFixed(2)} ms  prune (half expired) ${pruneMs.toFixed(0)} ms  (loaded in ${loadSeconds.toFixed(1)} s)`
+      )
+    }
+  } finally {
+    await subject.close()
+  }
+}
+
+/** A real HttpContext over a request without cookies. */
+function freshContext(): HttpContext {
+  const request = new IncomingMessage(new Socket())
+  request.url = '/'
+  const response = new ServerResponse(request)
+  return new HttpContextFactory()
+    .merge({
+      request: new RequestFactory().merge({ req: request, res: response }).create(),
+      response: new ResponseFactory().merge({ req: request, res: response }).create(),
+    })
+    .create()
+}
+
+/**
+ * Heap bytes per session a memory store keeps: `count` requests without a
+ * cookie each open a session with one value, through a package's middleware.
+ */
+async function heapPerSession(variant: 'satchel' | 'official', count: number): Promise<number> {
+  const options = { store: 'memory', stores: {}, age: '2h', cookieName: 'adonis-session' }
+  const middleware =
+    variant === 'satchel'
+      ? await new SessionMiddlewareFactory().merge({ config: options as any }).create()
+      : await new (await import(`${OFFICIAL_PACKAGE}/factories`)).SessionMiddlewareFactory()
+          .merge({ config: options })
+          .create()
+  const gc = (globalThis as { gc?: () => void }).gc!
+  gc()
+  const before = process.memoryUsage().heapUsed
+  for (let index = 0; index < count; index++) {
+    const ctx = freshContext()
+    await middleware.handle(ctx, async () => (ctx as any).session.put('visits', index))
+  }
+  gc()
+  return (process.memoryUsage().heapUsed - before) / count
+}
+
+const heap: { sessions: number; satchelBytes: number; officialBytes: number }[] = []
+if (typeof (globalThis as { gc?: unknown }).gc === 'function' && chosenStores.includes('memory')) {
+  for (const size of sizes) {
+    const satchelBytes = await heapPerSession('satchel', size)
+    const officialBytes = await heapPerSession('official', size)
+    heap.push({ sessions: size, satchelBytes, officialBytes })
+    console.log(
+      `memory heap per session at ${size}: adonis-satchel ${satchelBytes.toFixed(0)} B, @adonisjs/session ${officialBytes.toFixed(0)} B`
+    )
+  }
+}
+
+/** Ratio of a figure at the largest size to the smallest, per store. */
+function growth(store: Store, pick: (cell: ScaleCell) => number): number {
+  const ofStore = cells.filter((cell) => cell.store === store)
+  return pick(ofStore[ofStore.length - 1]) / pick(ofStore[0])
+}
+
+const summary = chosenStores.map((store) => ({
+  store,
+  readP50Growth: growth(store, (cell) => cell.readMs.p50),
+  writeP50Growth: growth(store, (cell) => cell.writeMs.p50),
+  taggedGrowth: growth(store, (cell) => cell.taggedMs),
+}))
+for (const row of summary) {
+  console.log(
+    `${row.store.padEnd(8)} largest/smallest: read p50 ${row.readP50Growth.toFixed(2)}x (target <= 1.2)  write p50 ${row.writeP50Growth.toFixed(2)}x (target <= 1.2)  tagged ${row.taggedGrowth.toFixed(2)}x (target <= 2)`
+  )
+}
+
+await writeFile(
+  new URL('./scale_results.json', import.meta.url),
+  `${JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      node: process.version,
+      sizes,
+      samples: SAMPLES,
+      targets: { readWriteP50Growth: 1.2, taggedGrowth: 2, heapPerSession: 'satchel <= official' },
+      cells,
+      summary,
+      memoryHeapPerSession: heap,
+    },
+    null,
+    2
+  )}\n`
+)
+console.log('Results written to bench/scale_results.json')
