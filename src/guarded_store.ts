@@ -58,8 +58,9 @@ export function safeErrorParts(error: unknown): { name?: string; code?: string }
 /**
  * Turn a failure of a store call into E_SESSION_STORE_UNAVAILABLE (503), naming
  * the store; the package's own errors pass through unchanged. The driver's
- * error is told by name and code only, and the `cause` keeps only those: logs
- * (pino prints causes) and error pages never see a session id or server path.
+ * error is told by name and code only, in the message: logs and error pages
+ * never see a session id or server path. No `cause` is attached: pino appends
+ * a cause's message to the error's, which would repeat the reason in the log.
  */
 function unavailable(storeName: string, error: unknown): unknown {
   if (isSessionError(error)) {
@@ -70,13 +71,7 @@ function unavailable(storeName: string, error: unknown): unknown {
   }
   const { name, code } = safeErrorParts(error)
   const description = [name, code].filter(Boolean).join(' ') || 'unknown error'
-  const cause = new Error(description)
-  cause.name = name ?? 'Error'
-  cause.stack = `${cause.name}: ${description}`
-  if (code !== undefined) {
-    Object.assign(cause, { code })
-  }
-  return new E_SESSION_STORE_UNAVAILABLE([storeName, description], { cause })
+  return new E_SESSION_STORE_UNAVAILABLE([storeName, description])
 }
 
 /**
