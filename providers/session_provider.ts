@@ -4,6 +4,7 @@ import { SessionManager } from '../src/session_manager.js'
 import { SessionCollection } from '../src/session_collection.js'
 import SessionMiddleware from '../src/session_middleware.js'
 import { E_INVALID_SESSION_CONFIG } from '../src/errors.js'
+import { readAppSecrets } from '../src/framework.js'
 import type { ResolvedSessionConfig } from '../src/types.js'
 /**
  * Keeps the `Redirect` augmentation (withIntendedUrl, toIntended) in the
@@ -15,17 +16,6 @@ declare module '@adonisjs/core/types' {
   interface ContainerBindings {
     'session.manager': SessionManager
   }
-}
-
-/**
- * The app key from `config/app.ts` (a Secret or a string).
- */
-function readAppKey(app: ApplicationService): string {
-  const appKey = app.config.get<unknown>('app.appKey')
-  if (appKey && typeof appKey === 'object' && 'release' in appKey) {
-    return String((appKey as { release(): unknown }).release())
-  }
-  return appKey as string
 }
 
 /**
@@ -50,7 +40,8 @@ export default class SessionProvider {
           'the file must export the result of "defineConfig()" from "adonis-satchel"',
         ])
       }
-      return new SessionManager(config, await resolver.make('emitter'), readAppKey(this.app))
+      const secrets = await readAppSecrets(this.app)
+      return new SessionManager(config, await resolver.make('emitter'), secrets)
     })
     this.app.container.alias('session.manager', SessionManager)
     this.app.container.singleton(SessionCollection, async (resolver) => {

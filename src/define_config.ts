@@ -1,4 +1,4 @@
-import string from '@poppinss/utils/string'
+import string from '@adonisjs/core/helpers/string'
 import { configProvider } from '@adonisjs/core'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { ApplicationService, ConfigProvider } from '@adonisjs/core/types'

@@ -1,4 +1,4 @@
-import { createError, Exception } from '@poppinss/utils'
+import { createError, Exception } from '@adonisjs/core/exceptions'
 
 /**
  * An Exception class named after its code, as AdonisJS names its own errors:
@@ -72,6 +72,16 @@ export const E_SESSION_STORE_UNAVAILABLE = defineError<[string, string]>(
 )
 
 /**
+ * The app has no usable key to sign and seal session cookies; the message
+ * names where the key lives on the running AdonisJS major.
+ */
+export const E_SESSION_INVALID_APP_KEY = defineError<[string]>(
+  'Cannot sign session cookies: %s',
+  'E_SESSION_INVALID_APP_KEY',
+  500
+)
+
+/**
  * `config/session.ts` holds a value that cannot work.
  */
 export const E_INVALID_SESSION_CONFIG = defineError<[string]>(
@@ -96,15 +106,6 @@ export const E_SESSION_NOT_A_NUMBER = defineError<[string, string]>(
   'Cannot increment or decrement the session key "%s": it holds a %s, not a number',
   'E_SESSION_NOT_A_NUMBER',
   500
-)
-
-/**
- * An intended URL that could send the user to another site was refused.
- */
-export const E_SESSION_UNSAFE_REDIRECT = defineError<[string]>(
-  'Cannot remember "%s" as the intended URL: only same-site paths that start with a single "/" are accepted (no scheme, host, "//" or "\\"). Pass a path such as "/dashboard" or request.url(true)',
-  'E_SESSION_UNSAFE_REDIRECT',
-  400
 )
 
 /**

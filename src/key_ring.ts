@@ -13,6 +13,7 @@ import {
   DEFAULT_CACHE_BYTES,
   stringBytes,
 } from './byte_budget_cache.js'
+import type { AppEncrypter } from './framework.js'
 import { copyOfJsonValue, parseJson } from './payload.js'
 import { randomBase64Url } from './random_text.js'
 
@@ -123,26 +124,44 @@ function checked(
 }
 
 /**
+ * How many expiries of values sealed by the app's encrypter are remembered.
+ */
+const SEALED_EXPIRIES_LIMIT = 2000
+
+/**
  * Signs and encrypts cookie values in the exact formats of AdonisJS
  * (`s:` signed and `e:` encrypted cookies), with a list of keys: the first signs,
  * every key verifies, so app keys can rotate without logging anyone out.
+ *
+ * Given the app's encrypter (AdonisJS 7), it seals with it, as the framework
+ * seals its encrypted cookies (`gcm` in new apps), and still opens the legacy
+ * AES-256-CBC values of AdonisJS 6, reporting them stale so they are re-sealed.
  */
 export class KeyRing {
   #keys: DerivedKey[]
+  #encrypter: AppEncrypter | undefined
   /** Recently decrypted values (sealed → plain text), within a byte budget. */
   #opened: ByteBudgetCache<string, OpenedValue>
+  /**
+   * The expiry of values this process sealed with the app's encrypter (which
+   * does not reveal it when opening): a known expiry spares a re-issue.
+   */
+  #sealedExpiries = new Map<string, number>()
 
   /**
    * @param secrets the keys, the newest (which seals) first
    * @param options.cacheBytes the most the remembered decrypted values may
    *   take, in bytes (16 MiB by default; 0 decrypts every time)
+   * @param options.encrypter the app's default encrypter (AdonisJS 7): seals
+   *   and opens `e:` values in the framework's format
    */
-  constructor(secrets: string[], options: { cacheBytes?: number } = {}) {
+  constructor(secrets: string[], options: { cacheBytes?: number; encrypter?: AppEncrypter } = {}) {
     this.#opened = new ByteBudgetCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES, openedValueBytes)
     this.#keys = secrets.map((secret) => {
       const cryptoKey = createHash('sha256').update(secret).digest()
       return { cryptoKey, hmacKey: createSecretKey(cryptoKey) }
     })
+    this.#encrypter = options.encrypter
   }
 
   /** The bytes the remembered decrypted values take now (estimated). */
@@ -192,6 +211,9 @@ export class KeyRing {
    * optionally with an expiry date sealed inside: `e:<cipher>.<iv>.<hmac>`.
    */
   encrypt(value: unknown, purpose: string, expiresAt?: Date): string {
+    if (this.#encrypter) {
+      return this.#seal(this.#encrypter, value, purpose, expiresAt)
+    }
     const { cryptoKey, hmacKey } = this.#keys[0]
     const iv = randomBase64Url(12)
     const cipher = createCipheriv('aes-256-cbc', cryptoKey, iv)
@@ -209,6 +231,12 @@ export class KeyRing {
    * of parsed again.
    */
   decrypt<T = unknown>(sealed: string, purpose: string): VerifiedValue<T> | null {
+    if (this.#encrypter) {
+      const value = this.#unseal<T>(this.#encrypter, sealed, purpose)
+      if (value) {
+        return value
+      }
+    }
     const remembered = this.#opened.get(sealed)
     const opened = remembered ?? this.#open(sealed)
     if (!opened) {
@@ -232,10 +260,35 @@ export class KeyRing {
     return (
       unwrapped && {
         value: unwrapped.message as T,
-        stale: opened.keyIndex !== 0,
+        stale: opened.keyIndex !== 0 || this.#encrypter !== undefined,
         expiresAt: unwrapped.expiresAt,
       }
     )
+  }
+
+  /** Seal with the app's encrypter: `e:` and its output, the expiry inside. */
+  #seal(encrypter: AppEncrypter, value: unknown, purpose: string, expiresAt?: Date): string {
+    const expiresInMs = expiresAt ? Math.max(1, expiresAt.getTime() - Date.now()) : undefined
+    const sealed = `e:${encrypter.encrypt(value, expiresInMs, purpose)}`
+    if (expiresAt) {
+      if (this.#sealedExpiries.size >= SEALED_EXPIRIES_LIMIT) {
+        this.#sealedExpiries.clear()
+      }
+      this.#sealedExpiries.set(sealed, expiresAt.getTime())
+    }
+    return sealed
+  }
+
+  /** Open a value sealed by the app's encrypter; null when it cannot. */
+  #unseal<T>(encrypter: AppEncrypter, sealed: string, purpose: string): VerifiedValue<T> | null {
+    if (typeof sealed !== 'string' || !sealed.startsWith('e:')) {
+      return null
+    }
+    const value = encrypter.decrypt<T>(sealed.slice(2), purpose)
+    if (value === null || value === undefined) {
+      return null
+    }
+    return { value, stale: false, expiresAt: this.#sealedExpiries.get(sealed) }
   }
 
   /** Verify and decrypt a sealed value, remembering the plain text. */

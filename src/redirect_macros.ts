@@ -1,7 +1,14 @@
-import { HttpContext, Redirect, Response } from '@adonisjs/core/http'
+import { HttpContext, Redirect } from '@adonisjs/core/http'
 import type { MakeUrlOptions } from '@adonisjs/core/types/http'
 import { E_SESSION_NOT_READY } from './errors.js'
+import { ResponseClass } from './framework.js'
 import { isSafeRedirectPath } from './session.js'
+
+/**
+ * The session key a previous URL may be kept under, read by AdonisJS 7's
+ * `redirect().back()` before the Referer header (as @adonisjs/session 8.x does).
+ */
+const PREVIOUS_URL_KEY = 'redirect.previousUrl'
 
 declare module '@adonisjs/core/http' {
   interface Redirect {
@@ -58,21 +65,20 @@ export function registerRedirectMacros() {
   }
   registered = true
 
-  const makeRedirect = Response.prototype.redirect
-  Response.macro('redirect', function (this: Response, ...args: any[]) {
+  const makeRedirect = ResponseClass.prototype.redirect
+  ResponseClass.macro('redirect', function (this: { ctx?: HttpContext }, ...args: any[]) {
     const result = (makeRedirect as (...params: any[]) => Redirect | void).apply(this, args)
     if (result instanceof Redirect && this.ctx) {
       contexts.set(result, this.ctx)
     }
     return result
-  } as Response['redirect'])
+  })
 
   const methods: Pick<Redirect, 'withIntendedUrl' | 'toIntended' | 'toIntendedRoute'> = {
     withIntendedUrl(this: Redirect) {
-      const { request, session } = contextOf(this)
-      const url = request.url(true)
-      if (request.method() === 'GET' && isSafeRedirectPath(url)) {
-        session.setIntendedUrl(url)
+      const { request, session, route } = contextOf(this)
+      if (request.method() === 'GET' && !request.ajax() && route) {
+        session.setIntendedUrl(request.url(true))
       }
       return this
     },
@@ -81,7 +87,11 @@ export function registerRedirectMacros() {
     },
     toIntendedRoute(this: Redirect, routeIdentifier, params, options) {
       const url = contextOf(this).session.pullIntendedUrl()
-      return url ? this.toPath(url) : this.toRoute(routeIdentifier, params, options)
+      if (url) {
+        return this.toPath(url)
+      }
+      // AdonisJS 7 types toRoute from the app's route registry; the runtime call is the same.
+      return (this.toRoute as (...args: unknown[]) => void)(routeIdentifier, params, options)
     },
   }
   for (const [name, method] of Object.entries(methods)) {
@@ -91,4 +101,34 @@ export function registerRedirectMacros() {
       configurable: true,
     })
   }
+  preferPreviousUrlFromSession()
+}
+
+/**
+ * Where the framework's Redirect finds the previous URL (`getPreviousUrl`,
+ * AdonisJS 7), let a same-site path kept under `redirect.previousUrl` win over
+ * the Referer header, once.
+ */
+function preferPreviousUrlFromSession() {
+  const prototype = Redirect.prototype as unknown as {
+    getPreviousUrl?: (this: Redirect, fallback: string) => string
+  }
+  const getPreviousUrl = prototype.getPreviousUrl
+  if (typeof getPreviousUrl !== 'function') {
+    return
+  }
+  Object.defineProperty(prototype, 'getPreviousUrl', {
+    value: function (this: Redirect, fallback: string) {
+      const session = (contexts.get(this) ?? HttpContext.get())?.session
+      if (session?.initiated && !session.readonly && session.has(PREVIOUS_URL_KEY)) {
+        const url = session.pull(PREVIOUS_URL_KEY)
+        if (isSafeRedirectPath(url)) {
+          return url
+        }
+      }
+      return getPreviousUrl.call(this, fallback)
+    },
+    writable: true,
+    configurable: true,
+  })
 }

@@ -3,6 +3,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
 import { debugSecrets } from './debug.js'
 import { getPath } from './data_paths.js'
+import { flashesLegacyErrorsKey } from './framework.js'
 import {
   omitPaths,
   pickPaths,
@@ -24,7 +25,6 @@ import {
   E_SESSION_NOT_READY,
   E_SESSION_SKIPPED,
   E_SESSION_TAGGING_NOT_SUPPORTED,
-  E_SESSION_UNSAFE_REDIRECT,
 } from './errors.js'
 import type {
   AllowedSessionValues,
@@ -114,6 +114,12 @@ export class Session extends Macroable {
   #valuesStore: ValuesStore | undefined
   #flashMessages: ValuesStore | undefined
   #responseFlashMessages: ValuesStore | undefined
+  /**
+   * Set by commit (true when it stored the session), cleared by the first
+   * change after it: that change is a late write.
+   */
+  #committed: boolean | undefined
+  #onChangeAfterCommit: ((ctx: HttpContext, session: Session) => void) | undefined
 
   /** The name of the store in use. */
   readonly storeName: string
@@ -367,7 +373,36 @@ export class Session extends Macroable {
     if (this.#readonly) {
       throw new E_SESSION_NOT_MUTABLE()
     }
+    if (this.#committed !== undefined) {
+      return this.#startLateWrites(this.#committed)
+    }
     return values
+  }
+
+  /**
+   * The first change after a commit: what was committed becomes the stored
+   * state, so the next commit stores only the changes made from now on (or
+   * the whole session when the commit stored nothing).
+   */
+  #startLateWrites(stored: boolean): ValuesStore {
+    this.#committed = undefined
+    this.#fresh = !stored
+    this.#regenerated = false
+    this.#metadataChanged = false
+    this.#valuesStore = new ValuesStore(this.#values().all())
+    this.#onChangeAfterCommit?.(this.#ctx, this)
+    return this.#valuesStore
+  }
+
+  /**
+   * Call `callback` once when the session changes after it committed (e.g. a
+   * flash in an exception's `handle()` that AdonisJS 7 runs after the
+   * middleware returned), so the change can be committed before the response
+   * goes out. `commit()` may be called again for it: it stores only what
+   * changed since.
+   */
+  whenChangedAfterCommit(callback: (ctx: HttpContext, session: Session) => void): void {
+    this.#onChangeAfterCommit = callback
   }
 
   #assertStorable(key: string, value: unknown) {
@@ -562,7 +597,8 @@ export class Session extends Macroable {
 
   /**
    * Flash the messages of a validation error (VineJS `E_VALIDATION_ERROR`):
-   * `inputErrorsBag` (and the legacy `errors`) by field, a summary under
+   * `inputErrorsBag` by field (also as the legacy `errors` on AdonisJS 6, as
+   * @adonisjs/session 7.x does; 8.x dropped it), a summary under
    * `errorsBag[code]` (translated by @adonisjs/i18n when present, key
    * `errors.<code>`) and, unless `withInput` is false, the input without the
    * `neverFlash` fields.
@@ -585,28 +621,33 @@ export class Session extends Macroable {
       ? i18n.t(`errors.${code}`, { count: messages.length }, VALIDATION_SUMMARY)
       : VALIDATION_SUMMARY
     this.flashErrors({ [code]: summary })
-    this.flash({ inputErrorsBag: byField, errors: byField })
+    this.flash(
+      flashesLegacyErrorsKey
+        ? { inputErrorsBag: byField, errors: byField }
+        : { inputErrorsBag: byField }
+    )
   }
 
   /**
-   * Remember where to send the user after signing in. Only same-site paths
-   * ("/orders?page=2") are accepted; anything else throws E_SESSION_UNSAFE_REDIRECT.
+   * Remember where to send the user after signing in, under
+   * `redirect.intendedUrl`. Only same-site paths ("/orders?page=2") are kept;
+   * anything else is ignored (as in @adonisjs/session 8.x), so it can never
+   * become an open redirect.
    */
   setIntendedUrl(url: string): void {
-    if (!isSafeRedirectPath(url)) {
-      throw new E_SESSION_UNSAFE_REDIRECT([String(url)])
+    if (isSafeRedirectPath(url)) {
+      this.put(INTENDED_URL_KEY, url)
     }
-    this.put(INTENDED_URL_KEY, url)
   }
 
-  /** The remembered intended URL, if any. */
-  getIntendedUrl(): string | undefined {
+  /** The remembered intended URL, or null. */
+  getIntendedUrl(): string | null {
     const url = this.get(INTENDED_URL_KEY)
-    return isSafeRedirectPath(url) ? url : undefined
+    return isSafeRedirectPath(url) ? url : null
   }
 
-  /** Read and forget the intended URL. */
-  pullIntendedUrl(): string | undefined {
+  /** Read and forget the intended URL (null when none). */
+  pullIntendedUrl(): string | null {
     const url = this.getIntendedUrl()
     this.clearIntendedUrl()
     return url
@@ -711,13 +752,21 @@ export class Session extends Macroable {
     return this.#taggingStore()
   }
 
-  /** Remove the user link of this session. */
-  async untag(): Promise<void> {
+  /**
+   * Remove the user link of this session (call it on logout). Given a user id,
+   * only a link to that user is removed.
+   */
+  async untag(userId?: string | number): Promise<void> {
     this.#assertNotSkipped('untag the session')
     const store = this.#taggingStoreOrRecordOnly()
     this.#mutable()
-    if (this.#metadata?.userId) {
-      delete this.#metadata.userId
+    const metadata = this.#metadata
+    const linkedTo = metadata?.userId
+    if (userId !== undefined && linkedTo !== undefined && linkedTo !== String(userId)) {
+      return
+    }
+    if (metadata && linkedTo) {
+      delete metadata.userId
       this.#metadataChanged = true
       this.#values().markChanged(METADATA_KEY)
     }
@@ -824,7 +873,8 @@ export class Session extends Macroable {
     this.#stageFlashMessages(values)
     const oldId = this.#fresh ? undefined : this.#idCookie?.id
 
-    if (values.isEmpty && !this.#metadata?.userId) {
+    const stored = !values.isEmpty || Boolean(this.#metadata?.userId)
+    if (!stored) {
       debugSecrets('commit %s: empty, not stored; destroyed: %s', this.#sessionId, oldId)
       await this.#commitEmpty(oldId)
     } else if (this.#regenerated || this.#fresh) {
@@ -848,6 +898,7 @@ export class Session extends Macroable {
         await this.#store.touch(this.sessionId)
       }
     }
+    this.#committed = stored
     if (this.#emitter.hasListeners('session:committed')) {
       await this.#emitter.emit('session:committed', { session: this })
     }

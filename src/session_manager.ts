@@ -2,6 +2,7 @@ import type { HttpContext } from '@adonisjs/core/http'
 import type { EmitterService } from '@adonisjs/core/types'
 import debug from './debug.js'
 import { KeyRing } from './key_ring.js'
+import type { AppSecrets } from './framework.js'
 import { guardStore } from './guarded_store.js'
 import { METADATA_KEY } from './payload.js'
 import { Session } from './session.js'
@@ -43,7 +44,7 @@ export class SessionManager {
   constructor(
     config: ResolvedSessionConfig,
     emitter: EmitterService,
-    appKey: string,
+    appKey: string | AppSecrets,
     storeName: string = config.store,
     shared?: { cache: StoreCache; cookies: SessionCookies }
   ) {
@@ -60,8 +61,13 @@ export class SessionManager {
     }
   }
 
-  #createCookies(appKey: string): SessionCookies {
-    const keys = [appKey, ...this.config.previousKeys].map(String)
+  /**
+   * The cookies signed with the app's keys (the app key, or on AdonisJS 7 the
+   * keys of `config/encryption.ts`) followed by `previousKeys`.
+   */
+  #createCookies(appKey: string | AppSecrets): SessionCookies {
+    const secrets = typeof appKey === 'string' ? { keys: [appKey] } : appKey
+    const keys = [...secrets.keys, ...this.config.previousKeys].map(String)
     for (const key of keys) {
       if (!key || key.length < 16) {
         throw new E_INVALID_SESSION_CONFIG([
@@ -74,7 +80,7 @@ export class SessionManager {
       this.config.cookieName,
       this.config.cookie,
       maxAge as number | undefined,
-      new KeyRing(keys)
+      new KeyRing(keys, { encrypter: 'encrypter' in secrets ? secrets.encrypter : undefined })
     )
   }
 

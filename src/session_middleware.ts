@@ -17,8 +17,12 @@ declare module '@adonisjs/core/types' {
 /**
  * Router middleware that gives every request `ctx.session`: loads it before
  * the handler and commits it after, also when the handler threw, so the
- * session cookie is in the response before its headers go out. On a skipped
- * route `ctx.session` is an empty session that lives only for the request.
+ * session cookie is in the response before its headers go out. Changes made
+ * after that commit (an exception's `handle()` that AdonisJS 7 runs after the
+ * middleware returned, an outer middleware) are committed just before the
+ * response is written.
+ * On a skipped route `ctx.session` is an empty session that lives only for
+ * the request.
  */
 export default class SessionMiddleware {
   #manager: SessionManager
@@ -44,6 +48,7 @@ export default class SessionMiddleware {
     } catch (error) {
       throw logFailure('loading', session, error)
     }
+    session.whenChangedAfterCommit(commitBeforeResponse)
     try {
       return await next()
     } finally {
@@ -54,6 +59,27 @@ export default class SessionMiddleware {
         throw logFailure('committing', session, error)
       }
     }
+  }
+}
+
+/**
+ * Commit the session's late writes when the server writes the response, before
+ * its headers go out. The server does not wait for `finish()`, so the response
+ * is written once the commit settled; a failed commit is logged and the
+ * response still goes out as the app made it.
+ */
+function commitBeforeResponse(ctx: HttpContext, session: Session) {
+  const response = ctx.response
+  const finish = response.finish
+  response.finish = function finishAfterCommit() {
+    response.finish = finish
+    session.commit().then(
+      () => finish.call(response),
+      (error) => {
+        logFailure('committing late writes to', session, error)
+        finish.call(response)
+      }
+    )
   }
 }
 

@@ -1,15 +1,15 @@
 import { ExceptionHandler, type HttpContext } from '@adonisjs/core/http'
+import { validationErrorsAsHtml } from './framework.js'
 
 /**
  * The core's HTML rendering of a validation error, for requests without a
  * writable session: one "field - message" line per error.
  */
 function renderCoreHtml(error: any, ctx: HttpContext) {
-  const messages: { field: string; message: string }[] = error.messages ?? []
   ctx.response
     .status(error.status)
     .type('html')
-    .send(messages.map((message) => `${message.field} - ${message.message}`).join('<br />'))
+    .send(validationErrorsAsHtml(error.messages ?? []))
 }
 
 /**

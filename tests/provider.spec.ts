@@ -1,4 +1,5 @@
 import { test } from '@japa/runner'
+import { adonisMajor } from '../src/framework.js'
 import { defineConfig } from '../src/define_config.js'
 import { SessionManager } from '../src/session_manager.js'
 import SessionMiddleware from '../src/session_middleware.js'
@@ -43,10 +44,15 @@ test.group('SessionProvider', () => {
   })
 
   test('fail the boot when the app key is shorter than 16 characters', async ({ assert }) => {
-    await assert.rejects(
-      () =>
-        createTestApp({ session: defineConfig({ store: 'memory', stores: {} }), appKey: 'short' }),
-      /the app key \(APP_KEY\) and every "previousKeys" entry must be at least 16 characters/
+    const error = await createTestApp({
+      session: defineConfig({ store: 'memory', stores: {} }),
+      appKey: 'short',
+    }).catch((failure) => failure)
+    assert.equal(error.code, 'E_SESSION_INVALID_APP_KEY')
+    assert.equal(error.status, 500)
+    assert.include(
+      error.message,
+      adonisMajor === 7 ? '"config/encryption.ts" needs a key' : 'APP_KEY must be at least 16'
     )
   })
 

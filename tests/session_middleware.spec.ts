@@ -2,6 +2,9 @@ import { test } from '@japa/runner'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { Exception } from '@adonisjs/core/exceptions'
+import type { HttpContext, Router } from '@adonisjs/core/http'
+import type { ApplicationService } from '@adonisjs/core/types'
 import { METADATA_KEY } from '../src/payload.js'
 import { defineConfig } from '../src/define_config.js'
 import type { SessionChanges } from '../src/types.js'
@@ -342,3 +345,91 @@ test.group('SessionMiddleware | skipped routes', () => {
     assert.equal(response.headers.get('location'), '/fallback')
   })
 })
+
+/**
+ * What an auth guard throws for a guest: its `handle()` flashes a notice and
+ * remembers the URL, after the session middleware returned on AdonisJS 7 when
+ * a non-async handler threw it.
+ */
+class GuestError extends Exception {
+  static status = 401
+
+  /** Flash, remember the URL, redirect to sign in. */
+  async handle(_: GuestError, ctx: HttpContext) {
+    ctx.session.flash('notice', 'Sign in first')
+    ctx.response.redirect().withIntendedUrl().toPath('/login')
+  }
+}
+
+/**
+ * A server middleware (outside the session middleware) that writes to the
+ * session once the router middleware returned: a write after the commit, on
+ * every AdonisJS major.
+ */
+class LateWriterMiddleware {
+  async handle(ctx: HttpContext, next: () => Promise<void>) {
+    await next()
+    if (ctx.request.url() === '/late/outer') {
+      ctx.session.put('late', 'kept')
+      ctx.session.increment('visits')
+    }
+  }
+}
+
+/** Routes for the late-write tests. */
+async function lateRoutes(router: Router, app: ApplicationService) {
+  const server = await app.container.make('server')
+  server.use([async () => ({ default: LateWriterMiddleware })])
+  server.errorHandler(() => import('./fixtures/app_exception_handler.js'))
+  router.get('/late/guarded', () => {
+    throw new GuestError('Sign in first')
+  })
+  router.get('/late/outer', ({ session }) => {
+    session.put('early', 'kept')
+    return 'ok'
+  })
+}
+
+for (const store of CORE_STORES) {
+  test.group(`SessionMiddleware | writes after the commit on the ${store} store`, () => {
+    test('keep a flash and the intended url set in the handle() of a sync throw', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store, { routes: lateRoutes })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'cart', [1, 2]]] })
+      const guarded = await client.get('/late/guarded?tab=2')
+      assert.equal(guarded.status, 302)
+      const next = (await client.get('/session')).json()
+      assert.deepEqual(next.flashMessages, { notice: 'Sign in first' })
+      assert.deepEqual(next.values, {
+        cart: [1, 2],
+        redirect: { intendedUrl: '/late/guarded?tab=2' },
+      })
+    })
+
+    test('store a new session that only late writes filled', async ({ assert, cleanup }) => {
+      const { client, close } = await createStoreApp(store, { routes: lateRoutes })
+      cleanup(close)
+      const guarded = await client.get('/late/guarded')
+      assert.equal(guarded.status, 302)
+      assert.isAbove(client.jar.size, 0)
+      const next = (await client.get('/session')).json()
+      assert.deepEqual(next.flashMessages, { notice: 'Sign in first' })
+      assert.deepEqual(next.values, { redirect: { intendedUrl: '/late/guarded' } })
+    })
+
+    test('keep what an outer middleware writes once the session committed', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store, { routes: lateRoutes })
+      cleanup(close)
+      await client.post('/session/call', { calls: [['put', 'visits', 1]] })
+      assert.equal((await client.get('/late/outer')).text, 'ok')
+      const next = (await client.get('/session')).json()
+      assert.deepEqual(next.values, { visits: 2, early: 'kept', late: 'kept' })
+    })
+  })
+}

@@ -2,6 +2,16 @@ import { test } from '@japa/runner'
 import vine from '@vinejs/vine'
 import { createTestApp, CookieClient, type TestApp } from '../tests_helpers/index.js'
 import { defineConfig, stores } from '../index.js'
+import { flashesLegacyErrorsKey } from '../src/framework.js'
+
+/**
+ * The path and query of a Location header: AdonisJS 7 redirects back to the
+ * absolute referrer URL, AdonisJS 6 to its path.
+ */
+function pathOf(location: string | null): string {
+  const url = new URL(location ?? '', 'http://127.0.0.1')
+  return url.pathname + url.search
+}
 
 /**
  * A sign-up form validated with VineJS, with nested and array fields.
@@ -93,7 +103,7 @@ test.group('validation errors hook', (group) => {
       { referer: `${app.url}/signup?plan=pro` }
     )
     assert.equal(response.status, 302)
-    assert.equal(response.headers.get('location'), '/signup?plan=pro')
+    assert.equal(pathOf(response.headers.get('location')), '/signup?plan=pro')
     assert.equal(response.headers.get('x-app-exception-handler'), 'handled')
 
     const flash = (await browser.get('/flash')).json()
@@ -107,7 +117,11 @@ test.group('validation errors hook', (group) => {
     assert.deepEqual(flash.inputErrorsBag.password, [
       'The password field must have at least 12 characters',
     ])
-    assert.deepEqual(flash.errors, flash.inputErrorsBag)
+    if (flashesLegacyErrorsKey) {
+      assert.deepEqual(flash.errors, flash.inputErrorsBag)
+    } else {
+      assert.notProperty(flash, 'errors')
+    }
     assert.equal(flash.email, 'not-an-email')
     assert.deepEqual(flash.user, { nickname: 'al' })
     for (const secret of ['password', 'password_confirmation', '_csrf', '_method']) {
@@ -167,7 +181,7 @@ test.group('validation errors hook', (group) => {
       { 'x-inertia': 'true', 'referer': `${app.url}/signup` }
     )
     assert.equal(response.status, 302)
-    assert.equal(response.headers.get('location'), '/signup')
+    assert.equal(pathOf(response.headers.get('location')), '/signup')
     const flash = (await browser.get('/flash')).json()
     assert.properties(flash.inputErrorsBag, ['email', 'password'])
     assert.deepEqual(flash.errorsBag, { E_VALIDATION_ERROR: SUMMARY })
