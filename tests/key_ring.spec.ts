@@ -6,9 +6,19 @@ import {
   setCookiesOf,
   TEST_APP_KEY,
 } from '../tests_helpers/http_context.js'
-import { signWithFramework } from '../tests_helpers/framework.js'
+import { adonisMajor, signWithFramework } from '../tests_helpers/framework.js'
 
 const OLD_KEY = 'an-older-app-key-that-rotated-out'
+
+/**
+ * The KeyRing an app's session manager makes: with the app's default
+ * encrypter on AdonisJS 7 (`gcm` in a new app), on its own on AdonisJS 6.
+ */
+function appKeyRing(): KeyRing {
+  return new KeyRing([TEST_APP_KEY], {
+    encrypter: adonisMajor === 7 ? createEncryption() : undefined,
+  })
+}
 
 /**
  * The value of the first Set-Cookie line of a response, URL-decoded.
@@ -65,7 +75,7 @@ test.group('KeyRing | signed values', () => {
 
 test.group('KeyRing | encrypted values', () => {
   test('encrypt values that AdonisJS reads as encrypted cookies', ({ assert }) => {
-    const sealed = new KeyRing([TEST_APP_KEY]).encrypt({ cart: [1, 2] }, 'session-id-abcdefgh')
+    const sealed = appKeyRing().encrypt({ cart: [1, 2] }, 'session-id-abcdefgh')
     const ctx = createHttpContext({ cookie: `session-id-abcdefgh=${encodeURIComponent(sealed)}` })
     assert.deepEqual(ctx.request.encryptedCookie('session-id-abcdefgh'), { cart: [1, 2] })
   })
@@ -73,7 +83,7 @@ test.group('KeyRing | encrypted values', () => {
   test('decrypt encrypted cookies that AdonisJS wrote', ({ assert }) => {
     const ctx = createHttpContext()
     ctx.response.encryptedCookie('session-id-abcdefgh', { cart: [1, 2] })
-    const verified = new KeyRing([TEST_APP_KEY]).decrypt(
+    const verified = appKeyRing().decrypt(
       firstCookieValue(setCookiesOf(ctx)),
       'session-id-abcdefgh'
     )
@@ -111,6 +121,51 @@ test.group('KeyRing | encrypted values', () => {
     assert.equal(ring.decrypt(sealed, 'purpose-1234567890')?.expiresAt, expiresAt.getTime())
     await new Promise((resolve) => setTimeout(resolve, 50))
     assert.isNull(ring.decrypt(sealed, 'purpose-1234567890'))
+  })
+})
+
+test.group('KeyRing | with the app encrypter', () => {
+  test('seal in the encrypter format and know the expiry it sealed', async ({ assert }) => {
+    const encryption = createEncryption()
+    const ring = new KeyRing([TEST_APP_KEY], { encrypter: encryption })
+    const expiresAt = new Date(Date.now() + 40)
+    const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', expiresAt)
+    assert.deepEqual(encryption.decrypt(sealed.slice(2), 'purpose-1234567890'), { a: 1 })
+    assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890'), {
+      value: { a: 1 },
+      stale: false,
+      expiresAt: expiresAt.getTime(),
+    })
+    assert.isNull(ring.decrypt(sealed, 'another-purpose-123'))
+    await new Promise((resolve) => setTimeout(resolve, 60))
+    assert.isNull(ring.decrypt(sealed, 'purpose-1234567890'))
+  })
+
+  test('open what the encrypter sealed elsewhere, its expiry unknown', ({ assert }) => {
+    const sealed = `e:${createEncryption().encrypt({ a: 1 }, undefined, 'purpose-1234567890')}`
+    const ring = new KeyRing([TEST_APP_KEY], { encrypter: createEncryption() })
+    assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890'), {
+      value: { a: 1 },
+      stale: false,
+      expiresAt: undefined,
+    })
+  })
+
+  test('still open the legacy format, stale where the app seals another format', ({ assert }) => {
+    const legacy = new KeyRing([TEST_APP_KEY]).encrypt({ a: 1 }, 'purpose-1234567890')
+    const ring = new KeyRing([TEST_APP_KEY], { encrypter: createEncryption() })
+    const opened = ring.decrypt(legacy, 'purpose-1234567890')
+    assert.deepEqual(opened?.value, { a: 1 })
+    assert.equal(opened?.stale, adonisMajor === 7)
+    assert.isNull(ring.decrypt(legacy, 'another-purpose-123'))
+  })
+
+  test('reject a value no key opens', ({ assert }) => {
+    const foreign = `e:${createEncryption(OLD_KEY).encrypt({ a: 1 }, undefined, 'purpose-1234567890')}`
+    const ring = new KeyRing([TEST_APP_KEY], { encrypter: createEncryption() })
+    assert.isNull(ring.decrypt(foreign, 'purpose-1234567890'))
+    assert.isNull(ring.decrypt('e:not-sealed', 'purpose-1234567890'))
+    assert.isNull(ring.decrypt('plain', 'purpose-1234567890'))
   })
 })
 

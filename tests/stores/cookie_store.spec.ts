@@ -5,6 +5,7 @@ import { KeyRing } from '../../src/key_ring.js'
 import { CookieStoreHarness } from '../../tests_helpers/cookie_store_harness.js'
 import { CookieClient, createTestApp } from '../../tests_helpers/index.js'
 import { TEST_APP_KEY } from '../../tests_helpers/http_context.js'
+import { adonisMajor } from '../../tests_helpers/framework.js'
 
 storeConformanceSuite({
   name: 'CookieStore',
@@ -46,7 +47,7 @@ test.group('CookieStore | through HTTP', () => {
     assert,
     cleanup,
   }) => {
-    const { url, close } = await cookieApp()
+    const { url, manager, close } = await cookieApp()
     cleanup(close)
     const client = new CookieClient(url)
     const response = await client.post('/put', { key: 'secret', value: 'hunter2' })
@@ -56,9 +57,32 @@ test.group('CookieStore | through HTTP', () => {
     assert.include(line.split('; '), 'HttpOnly')
     assert.notInclude(decodeURIComponent(line), 'hunter2')
     const sealed = decodeURIComponent(line.split(';')[0].slice(id.length + 1))
-    assert.deepInclude(new KeyRing([TEST_APP_KEY]).decrypt(sealed, id)?.value, {
+    assert.deepInclude(manager.cookies.keyRing.decrypt(sealed, id)?.value, {
       secret: 'hunter2',
     })
+  })
+
+  test('read a session sealed in the adonisjs 6 format and re-seal it as the app does', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { url, manager, close } = await cookieApp()
+    cleanup(close)
+    const id = 'upgraded-session-0123456789'
+    const legacy = new KeyRing([TEST_APP_KEY])
+    const client = new CookieClient(url)
+    client.jar.set('adonis_session', encodeURIComponent(legacy.sign(id, 'adonis_session')))
+    client.jar.set(id, encodeURIComponent(legacy.encrypt({ cart: [1, 2] }, id)))
+
+    const read = await client.get('/all')
+    assert.deepEqual(read.json(), { id, values: { cart: [1, 2] } })
+    const resealed = decodeURIComponent(
+      lineOf(read.setCookies, id)!
+        .split(';')[0]
+        .slice(id.length + 1)
+    )
+    assert.deepInclude(manager.cookies.keyRing.decrypt(resealed, id)?.value, { cart: [1, 2] })
+    assert.equal(legacy.decrypt(resealed, id) === null, adonisMajor === 7)
   })
 
   test('fail the commit with E_SESSION_COOKIE_TOO_LARGE and send no oversized cookie', async ({
