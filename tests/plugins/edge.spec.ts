@@ -9,6 +9,7 @@ import vine from '@vinejs/vine'
 import { createTestApp, CookieClient, type TestApp } from '../../tests_helpers/index.js'
 import { defineConfig, ReadOnlyValuesStore, stores } from '../../index.js'
 import { edgePluginSession } from '../../src/plugins/edge.js'
+import { redirectBackLocation } from '../../tests_helpers/framework.js'
 
 /**
  * The templates of the tests, written to a temporary views folder mounted as
@@ -189,7 +190,7 @@ test.group('edge plugin', (group) => {
       },
     })
     assert.equal(failed.status, 302)
-    assert.equal(failed.headers.get('location'), '/contact')
+    assert.equal(failed.headers.get('location'), redirectBackLocation(`${app.url}/contact`))
 
     const page = (await browser.get('/contact')).text
     assert.match(page, /<p class="error">name: The name field must have at least 3 characters<\/p>/)
