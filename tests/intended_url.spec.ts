@@ -3,6 +3,8 @@ import { test } from '@japa/runner'
 import { Exception } from '@adonisjs/core/exceptions'
 import { createTestApp, CookieClient, type TestApp } from '../tests_helpers/index.js'
 import { defineConfig, stores } from '../index.js'
+import { Redirect } from '@adonisjs/core/http'
+import { redirectBackLocation } from '../tests_helpers/framework.js'
 
 /**
  * What an auth guard throws for a guest: its `handle` sends the user to sign
@@ -77,6 +79,10 @@ test.group('intended url', (group) => {
           if (action === 'store-raw') session.put('redirect.intendedUrl', url)
           return { intended: session.getIntendedUrl() ?? null, all: session.all() }
         })
+        router.post('/previous', ({ request, session }) => {
+          session.put('redirect.previousUrl', request.input('url'))
+        })
+        router.post('/back', ({ response }) => response.redirect().back())
         router.get('/*', ({ response }) => response.redirect().withIntendedUrl().toPath('/login'))
       },
     })
@@ -118,6 +124,35 @@ test.group('intended url', (group) => {
     assert.equal(posted.headers.get('location'), '/login')
     const state = (await browser.post('/api', { action: 'get' })).json()
     assert.isNull(state.intended)
+  })
+
+  test('withIntendedUrl ignores ajax requests', async ({ assert }) => {
+    const browser = new CookieClient(app.url)
+    const ajax = await browser.get('/reports', { 'x-requested-with': 'XMLHttpRequest' })
+    assert.equal(ajax.headers.get('location'), '/login')
+    assert.isNull((await browser.post('/api', { action: 'get' })).json().intended)
+    await browser.get('/reports')
+    assert.equal((await browser.post('/api', { action: 'get' })).json().intended, '/reports')
+  })
+
+  test('redirect back prefers redirect.previousUrl where the framework has getPreviousUrl', async ({
+    assert,
+  }) => {
+    const readsPrevious = 'getPreviousUrl' in Redirect.prototype
+    const browser = new CookieClient(app.url)
+    const referer = `${app.url}/from-referer`
+    await browser.post('/previous', { url: '/from-session' })
+    const back = await browser.post('/back', {}, { referer })
+    assert.equal(
+      back.headers.get('location'),
+      readsPrevious ? '/from-session' : redirectBackLocation(referer)
+    )
+    const all = (await browser.post('/api', { action: 'get' })).json().all
+    assert.equal(all.redirect?.previousUrl, readsPrevious ? undefined : '/from-session')
+
+    await browser.post('/previous', { url: 'https://evil.com/phish' })
+    const unsafe = await browser.post('/back', {}, { referer })
+    assert.equal(unsafe.headers.get('location'), redirectBackLocation(referer))
   })
 
   test('set, get, pull and clear keep the url under redirect.intendedUrl', async ({ assert }) => {

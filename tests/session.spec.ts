@@ -491,3 +491,46 @@ test.group('Session | ids and readiness', () => {
     assert.include(response.text, 'Session store has not been initiated')
   })
 })
+
+test.group('Session | untag and supportsTagging', () => {
+  test('untag removes the link to the given user only, or any link without one', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, manager, close } = await createStoreApp('memory')
+    cleanup(close)
+    const tagged = await client.post('/session/call', { calls: [['tag', 7]] })
+    const id = tagged.json().sessionId
+    assert.deepEqual(
+      (await manager.tagged(7)).map((session) => session.id),
+      [id]
+    )
+
+    await client.post('/session/call', { calls: [['untag', 8]] })
+    assert.deepEqual(
+      (await manager.tagged(7)).map((session) => session.id),
+      [id]
+    )
+    await client.post('/session/call', { calls: [['untag', 7]] })
+    assert.deepEqual(await manager.tagged(7), [])
+
+    await client.post('/session/call', { calls: [['tag', 9]] })
+    await client.post('/session/call', { calls: [['untag']] })
+    assert.deepEqual(await manager.tagged(9), [])
+  })
+
+  test('supportsTagging tells whether the store can link sessions to users', async ({
+    assert,
+    cleanup,
+  }) => {
+    for (const [store, expected] of [
+      ['memory', true],
+      ['cookie', false],
+    ] as const) {
+      const { client, close } = await createStoreApp(store)
+      cleanup(close)
+      const response = await client.post('/session/call', { calls: [['supportsTagging']] })
+      assert.deepEqual(response.json().results, [expected], store)
+    }
+  })
+})
