@@ -51,6 +51,26 @@ for (const store of CORE_STORES) {
       assert.deepEqual((await state(client)).values, { user: { name: 'ada' } })
     })
 
+    test('flash objects twice and read both, merged deeply, on the next request', async ({
+      assert,
+      cleanup,
+    }) => {
+      const { client, close } = await createStoreApp(store)
+      cleanup(close)
+      await call(
+        client,
+        ['flash', { user: { id: 1 }, tags: ['a', 'b'] }],
+        ['flash', { user: { profile: { age: 32 } }, tags: ['c'] }],
+        ['flashErrors', { E_ONE: 'first' }],
+        ['flashErrors', { E_TWO: 'second' }]
+      )
+      assert.deepEqual((await state(client)).flashMessages, {
+        user: { id: 1, profile: { age: 32 } },
+        tags: ['c'],
+        errorsBag: { E_ONE: 'first', E_TWO: 'second' },
+      })
+    })
+
     test('put many, forget many, pick with only and except, and push to lists', async ({
       assert,
       cleanup,
