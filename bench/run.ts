@@ -36,6 +36,8 @@ import {
 import {
   COOKIE_NAME,
   ROUTES,
+  SHARED_SESSION_ROUTES,
+  SHARED_SESSION_TARGET,
   STORES,
   TRAFFIC_SCENARIOS,
   VARIANTS,
@@ -182,7 +184,7 @@ async function stopAll(apps: ChildApp[]) {
  */
 async function measureCell(
   store: StoreName,
-  route: (typeof ROUTES)[number],
+  route: { name: string; path: string; seed: string },
   apps: StoreApps,
   cookies: Record<string, Record<string, string[]>>,
   options: BenchOptions
@@ -322,6 +324,23 @@ async function seedAll(apps: StoreApps, options: BenchOptions) {
 }
 
 /**
+ * The cookies of `seedAll` with every connection given the first session of
+ * its seed: all connections then share one session.
+ */
+function sharingOneSession(
+  cookies: Record<string, Record<string, string[]>>
+): Record<string, Record<string, string[]>> {
+  return Object.fromEntries(
+    Object.entries(cookies).map(([variant, jar]) => [
+      variant,
+      Object.fromEntries(
+        Object.entries(jar).map(([seed, headers]) => [seed, headers.map(() => headers[0])])
+      ),
+    ])
+  )
+}
+
+/**
  * The session ids inside the cookies `seedAll` returned.
  */
 function sessionIdsIn(cookies: Record<string, Record<string, string[]>>): string[] {
@@ -368,6 +387,7 @@ async function bench(options: BenchOptions) {
   const pinned = pinProcess(process.pid, LOAD_CPU)
   const { apps, stopAll: stopApps } = await startAll(stores, satchelRedis, pinned)
   const cells: CellResult[] = []
+  const sharedSessionCells: CellResult[] = []
   const traffic: Partial<Record<Variant, TrafficResult[]>> = {}
   const redisSessionIds: string[] = []
   let calibrationCookies: string[] = []
@@ -391,6 +411,15 @@ async function bench(options: BenchOptions) {
         cells.push(cell)
         console.log(
           `${store.padEnd(6)} ${route.name.padEnd(18)} floor ${rateText(cell.medianRequestsPerSecond.floor).padStart(7)}  official ${rateText(cell.medianRequestsPerSecond.official).padStart(7)}  satchel ${rateText(cell.medianRequestsPerSecond.satchel).padStart(7)}  satchel÷official ${ratioText(cell.satchelOverOfficial)}${cell.failedRequests ? `  !!! ${cell.failedRequests} failed requests` : ''}`
+        )
+      }
+      for (const route of SHARED_SESSION_ROUTES) {
+        const fresh = sharingOneSession(await seedAll(apps.get(store)!, options))
+        if (store === 'redis') redisSessionIds.push(...sessionIdsIn(fresh))
+        const cell = await measureCell(store, route, apps.get(store)!, fresh, options)
+        sharedSessionCells.push(cell)
+        console.log(
+          `${store.padEnd(6)} ${route.name.padEnd(18)} official ${rateText(cell.medianRequestsPerSecond.official).padStart(7)}  satchel ${rateText(cell.medianRequestsPerSecond.satchel).padStart(7)}  satchel÷official ${ratioText(cell.satchelOverOfficial)}${cell.failedRequests ? `  !!! ${cell.failedRequests} failed requests` : ''}`
         )
       }
     }
@@ -425,6 +454,14 @@ async function bench(options: BenchOptions) {
   )
 
   const targets = checkTargets(cells, traffic.satchel, memory, stores)
+  for (const cell of sharedSessionCells) {
+    targets.push({
+      pass: Number.isNaN(cell.satchelOverOfficial)
+        ? null
+        : cell.satchelOverOfficial >= SHARED_SESSION_TARGET,
+      line: `${cell.store} / ${cell.route}: adonis-satchel ÷ @adonisjs/session = ${ratioText(cell.satchelOverOfficial)} (target ≥ ${SHARED_SESSION_TARGET})`,
+    })
+  }
   const about = machine()
   const tables = [
     `Measured ${new Date().toISOString().slice(0, 10)}, ${options.quick ? 'quick' : 'full'} mode (${options.rounds} rounds of ${options.durationSeconds} s), ${about.cpus} cores (${about.cpuModel}), Node.js ${about.node}, load average ${loadBefore.toFixed(2)} before the run${pinned ? `, apps pinned to CPU ${APP_CPU} and autocannon to CPU ${LOAD_CPU}` : ', processes not pinned'}.`,
@@ -433,6 +470,14 @@ async function bench(options: BenchOptions) {
     '',
   ]
   tables.push(throughputTable(cells), '')
+  if (sharedSessionCells.length) {
+    tables.push(
+      `## Requests per second with all ${options.connections} connections on one session (median of ${options.rounds} interleaved rounds)`,
+      '',
+      throughputTable(sharedSessionCells),
+      ''
+    )
+  }
   tables.push('## CPU time per request in the app process (median, µs)', '', cpuTable(cells), '')
   const cpuSpeedups = cells.map((cell) => cell.cpuSpeedup).filter((value) => !Number.isNaN(value))
   tables.push(
@@ -471,6 +516,7 @@ async function bench(options: BenchOptions) {
       cells.map((cell) => cell.cpuSpeedup).filter((value) => !Number.isNaN(value))
     ),
     cells,
+    sharedSessionCells,
     redisTraffic: traffic,
     memory,
     calibration,

@@ -27,6 +27,21 @@ export const ROUTES = [
 ] as const
 
 /**
+ * The routes also run with every connection on ONE session (a page firing
+ * parallel API calls): the case the lost-update protection exists for.
+ */
+export const SHARED_SESSION_ROUTES = [
+  { name: 'write, 1 shared session', path: '/write', seed: '/seed' },
+  { name: 'flash, 1 shared session', path: '/flash', seed: '/seed' },
+] as const
+
+/**
+ * What adonis-satchel ÷ @adonisjs/session should reach, in requests per
+ * second, when the connections share one session.
+ */
+export const SHARED_SESSION_TARGET = 1.5
+
+/**
  * The Redis requests whose traffic is counted, and what each may cost.
  */
 export const TRAFFIC_SCENARIOS = [
