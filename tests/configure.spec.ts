@@ -11,6 +11,7 @@ import getPort from 'get-port'
 import { AceFactory } from '@adonisjs/core/factories'
 import Configure from '@adonisjs/core/commands/configure'
 import { CookieClient } from '../tests_helpers/index.js'
+import { adonisMajor } from '../tests_helpers/framework.js'
 
 /**
  * The package as `node ace configure` imports it (its main module).
@@ -104,6 +105,18 @@ export const http = defineConfig({
   cookie: { domain: '', path: '/', maxAge: '2h', httpOnly: true, secure: app.inProduction, sameSite: 'lax' },
 })
 `,
+  ...(adonisMajor === 7
+    ? {
+        'config/encryption.ts': `import env from '#start/env'
+import { defineConfig, drivers } from '@adonisjs/core/encryption'
+
+export default defineConfig({
+  default: 'gcm',
+  list: { gcm: drivers.aes256gcm({ id: 'gcm', keys: [env.get('APP_KEY')] }) },
+})
+`,
+      }
+    : {}),
   'config/logger.ts': `import { defineConfig } from '@adonisjs/core/logger'
 
 export default defineConfig({
