@@ -150,7 +150,9 @@ export function ecosystemRoutes(router: Router) {
     })
     .use(authenticate)
 
-  router.get('/profile', ({ inertia }) => inertia.render('profile', { name: 'Ada' }))
+  router.get('/profile', ({ inertia }) =>
+    inertia.render('profile' as never, { name: 'Ada' } as never)
+  )
   router.post('/profile', async ({ request, response }) => {
     await request.validateUsing(profileValidator)
     return response.redirect('/profile')
