@@ -1,6 +1,7 @@
 import { test } from '@japa/runner'
 import { createEcosystemApp, type EcosystemApp } from '../../tests_helpers/ecosystem/app.js'
 import { FRAMEWORK } from '../../tests_helpers/ecosystem/framework.js'
+import { redirectBackLocation } from '../../tests_helpers/framework.js'
 import { AppBrowser, SESSION_COOKIE } from './helpers.js'
 
 /**
@@ -105,7 +106,7 @@ test.group('Ecosystem | auth, shield, inertia and lucid over HTTP', (group) => {
       headers: { referer: `${app.url}/dashboard` },
     })
     assert.equal(forged.status, 302)
-    assert.equal(forged.headers.get('location'), '/dashboard')
+    assert.equal(forged.headers.get('location'), redirectBackLocation(`${app.url}/dashboard`))
     const missing = await browser.request('/logout', { method: 'POST' })
     assert.equal(missing.status, 302)
     assert.equal((await browser.whoAmI()).email, 'ada@example.com', 'still logged in')
@@ -128,7 +129,7 @@ test.group('Ecosystem | auth, shield, inertia and lucid over HTTP', (group) => {
       { referer: `${app.url}/register` }
     )
     assert.equal(html.status, 302)
-    assert.equal(html.headers.get('location'), '/register')
+    assert.equal(html.headers.get('location'), redirectBackLocation(`${app.url}/register`))
     const form = await browser.get('/register')
     assert.include(form.text, 'value="not-an-email"')
     assert.match(form.text, /id="email-error">[^<]*email/)
@@ -165,7 +166,7 @@ test.group('Ecosystem | auth, shield, inertia and lucid over HTTP', (group) => {
       },
     })
     assert.oneOf(response.status, [302, 303])
-    assert.equal(response.headers.get('location'), '/profile')
+    assert.equal(response.headers.get('location'), redirectBackLocation(`${app.url}/profile`))
     const next = (await browser.get('/profile', FRAMEWORK.inertiaHeaders)).json()
     assert.equal(next.component, 'profile')
     assert.match(next.props.errors.name, /3/)
