@@ -1,5 +1,6 @@
 import { IgnitorFactory } from '@adonisjs/core/factories'
 import type { ApplicationService } from '@adonisjs/core/types'
+import { appKeyConfigFiles } from './framework.js'
 
 /**
  * The URL of the package entry point, for config files written by tests.
@@ -11,11 +12,7 @@ export const PACKAGE_ENTRY = new URL('../index.js', import.meta.url).href
  * `config/session.js`.
  */
 export const CORE_CONFIG_FILES: Record<string, string> = {
-  'config/app.js': [
-    `import { defineConfig } from '@adonisjs/core/http'`,
-    `export const appKey = 'averylongrandomsecretkey'`,
-    `export const http = defineConfig({})`,
-  ].join('\n'),
+  ...appKeyConfigFiles(),
   'config/logger.js': [
     `import { defineConfig } from '@adonisjs/core/logger'`,
     `export default defineConfig({ default: 'app', loggers: { app: { enabled: false } } })`,

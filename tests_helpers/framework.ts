@@ -104,6 +104,36 @@ export function appConfigWithKey(appKey: string | undefined, httpConfig: unknown
   }
 }
 
+/**
+ * The config files (plain JavaScript) that give a minimal app `appKey` and an
+ * empty http config: `config/app.js` with `appKey` on 6; on 7 `config/app.js`
+ * with the http config only and `config/encryption.js`, a `gcm` default
+ * encrypter with that key.
+ */
+export function appKeyConfigFiles(appKey: string = TEST_APP_KEY): Record<string, string> {
+  const httpConfig = [
+    `import { defineConfig } from '@adonisjs/core/http'`,
+    `export const http = defineConfig({})`,
+  ]
+  if (adonisMajor === 6) {
+    return {
+      'config/app.js': [...httpConfig, `export const appKey = ${JSON.stringify(appKey)}`].join(
+        '\n'
+      ),
+    }
+  }
+  return {
+    'config/app.js': httpConfig.join('\n'),
+    'config/encryption.js': [
+      `import { defineConfig, drivers } from '@adonisjs/core/encryption'`,
+      `export default defineConfig({`,
+      `  default: 'gcm',`,
+      `  list: { gcm: drivers.aes256gcm({ id: 'gcm', keys: [${JSON.stringify(appKey)}] }) },`,
+      `})`,
+    ].join('\n'),
+  }
+}
+
 /** AdonisJS 7's `config/encryption.ts` of a new app, with `appKey` as its key. */
 function encryptionConfig(appKey: string | undefined): unknown {
   return encryption7.defineConfig({
