@@ -19,20 +19,50 @@ const PARALLEL = 20
 const INDEXES = Array.from({ length: PARALLEL }, (_, index) => index)
 
 /**
+ * Holds each handler until all `PARALLEL` requests have loaded the session, so
+ * every one of them changes the same stored state (without it, requests of a
+ * synchronous store can run one after the other and prove nothing).
+ */
+let barrier = { arrived: 0, open: () => {}, opened: Promise.resolve() }
+
+function resetBarrier() {
+  let open = () => {}
+  const opened = new Promise<void>((resolve) => (open = resolve))
+  barrier = { arrived: 0, open, opened }
+}
+
+async function allLoaded() {
+  if (++barrier.arrived === PARALLEL) barrier.open()
+  await barrier.opened
+}
+
+/**
  * Routes that each change the session in one way, `:index` telling the
  * requests apart.
  */
 function parallelRoutes(router: Router) {
-  router.post('/put/:index', ({ session, params }) => {
+  router.post('/put/:index', async ({ session, params }) => {
+    await allLoaded()
     session.put(`cart.k${params.index}`, Number(params.index))
   })
-  router.post('/increment', ({ session }) => session.increment('views'))
-  router.post('/decrement', ({ session }) => session.decrement('credits', 2))
-  router.post('/push/:index', ({ session, params }) => session.push('log', Number(params.index)))
-  router.post('/same/:index', ({ session, params }) => {
+  router.post('/increment', async ({ session }) => {
+    await allLoaded()
+    session.increment('views')
+  })
+  router.post('/decrement', async ({ session }) => {
+    await allLoaded()
+    session.decrement('credits', 2)
+  })
+  router.post('/push/:index', async ({ session, params }) => {
+    await allLoaded()
+    session.push('log', Number(params.index))
+  })
+  router.post('/same/:index', async ({ session, params }) => {
+    await allLoaded()
     session.put('cart.same', Number(params.index))
   })
-  router.post('/mixed/:index', ({ session, params }) => {
+  router.post('/mixed/:index', async ({ session, params }) => {
+    await allLoaded()
     const index = Number(params.index)
     session.put(`cart.k${index}`, index)
     session.increment('views')
@@ -54,6 +84,7 @@ async function runInParallel(
   const client = app.client()
   await client.post('/put', values)
   const id = sessionIdOf(client)!
+  resetBarrier()
   const responses = await Promise.all(INDEXES.map((index) => client.post(pathOf(index))))
   for (const response of responses) {
     if (response.status >= 300) throw new Error(`HTTP ${response.status}: ${response.text}`)
