@@ -161,3 +161,12 @@ export function redirectBackLocation(referer: string): string {
  * AdonisJS 7 no longer writes it.
  */
 export const flashesLegacyErrorsKey = adonisMajor === 6
+
+/**
+ * What the session provider says when the app key is missing or shorter than
+ * 16 characters: it names `APP_KEY` on 6 and `config/encryption.ts` on 7.
+ */
+export const MISSING_APP_KEY_ERROR =
+  adonisMajor === 6
+    ? /APP_KEY must be at least 16 characters/
+    : /the default encrypter of "config\/encryption\.ts" needs a key of at least 16 characters/

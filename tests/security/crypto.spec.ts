@@ -10,6 +10,7 @@ import { encodePayload } from '../../src/payload.js'
 import { generateSessionId } from '../../src/session_cookies.js'
 import { defineConfig, stores } from '../../src/define_config.js'
 import { createTestApp } from '../../tests_helpers/index.js'
+import { appConfigWithKey, MISSING_APP_KEY_ERROR } from '../../tests_helpers/framework.js'
 import {
   APP_KEY,
   bootSecurityApp,
@@ -288,12 +289,8 @@ test.group('security | tampering, cryptography, keys', () => {
     const session = defineConfig({ store: 'cookie', stores: { cookie: stores.cookie() } })
     for (const appKey of [undefined, 'short-key']) {
       await assert.rejects(
-        () =>
-          createTestApp({
-            session,
-            config: { app: { appKey, http: defineHttpConfig({}) } },
-          }),
-        /the app key \(APP_KEY\) and every "previousKeys" entry must be at least 16 characters/
+        () => createTestApp({ session, config: appConfigWithKey(appKey, defineHttpConfig({})) }),
+        MISSING_APP_KEY_ERROR
       )
     }
     await assert.rejects(
