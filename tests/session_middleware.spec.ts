@@ -373,6 +373,9 @@ class LateWriterMiddleware {
       ctx.session.put('late', 'kept')
       ctx.session.increment('visits')
     }
+    if (ctx.request.url() === '/late/oversized') {
+      ctx.session.put('huge', 'x'.repeat(5000))
+    }
   }
 }
 
@@ -384,6 +387,7 @@ async function lateRoutes(router: Router, app: ApplicationService) {
   router.get('/late/guarded', () => {
     throw new GuestError('Sign in first')
   })
+  router.get('/late/oversized', () => 'sent')
   router.get('/late/outer', ({ session }) => {
     session.put('early', 'kept')
     return 'ok'
@@ -433,3 +437,18 @@ for (const store of CORE_STORES) {
     })
   })
 }
+
+test.group('SessionMiddleware | late writes that cannot be saved', () => {
+  test('send the response as made when saving late writes fails', async ({ assert, cleanup }) => {
+    const { client, close } = await createStoreApp('cookie', { routes: lateRoutes })
+    cleanup(close)
+    await client.post('/session/call', { calls: [['put', 'cart', [1]]] })
+    const response = await client.get('/late/oversized')
+    assert.equal(response.status, 200)
+    assert.equal(response.text, 'sent')
+    for (const line of response.setCookies) {
+      assert.isAtMost(line.split(';')[0].length, 4096)
+    }
+    assert.deepEqual((await client.get('/session')).json().values, { cart: [1] })
+  })
+})
