@@ -115,14 +115,24 @@ function isMissingScript(error: unknown): boolean {
 }
 
 /**
- * The merges of one session waiting in this process, and the payload the last
- * of them left in Redis (so the next one compares against it, not against an
- * older snapshot).
+ * The changes of one session waiting in this process, whether a
+ * compare-and-swap of them is in flight, and the payload the last one left in
+ * Redis (so the next one compares against it, not against an older snapshot).
  */
 interface MergeQueue {
-  tail: Promise<void>
-  pending: number
+  running: boolean
+  waiting: QueuedUpdate[]
   latest?: string
+}
+
+/**
+ * A change waiting in a session's queue, and the caller to answer once stored.
+ */
+interface QueuedUpdate {
+  expected: string | undefined
+  transform: Transform
+  resolve: () => void
+  reject: (error: unknown) => void
 }
 
 /**
@@ -358,23 +368,44 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   /**
    * Change a stored session with `transform`, compare-and-swap, queued per
    * session within this process. `expected` is the payload the change is
-   * based on; when unknown, the current one is fetched first.
+   * based on; when unknown, the current one is fetched first. The changes
+   * that arrive while one is in flight go together in the next
+   * compare-and-swap, applied in arrival order: parallel requests of one
+   * session then cost one round trip per batch, not one each.
    */
-  async #update(sessionId: string, expected: string | undefined, transform: Transform) {
-    const queue = this.#mergeQueues.get(sessionId) ?? { tail: Promise.resolve(), pending: 0 }
-    this.#mergeQueues.set(sessionId, queue)
-    queue.pending++
-    const run = queue.tail.then(() =>
-      this.#compareAndSwap(sessionId, queue.latest ?? expected, transform, queue)
-    )
-    queue.tail = run.catch(() => {})
-    try {
-      await run
-    } finally {
-      if (--queue.pending === 0) {
-        this.#mergeQueues.delete(sessionId)
+  #update(sessionId: string, expected: string | undefined, transform: Transform): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let queue = this.#mergeQueues.get(sessionId)
+      if (!queue) {
+        queue = { running: false, waiting: [] }
+        this.#mergeQueues.set(sessionId, queue)
+      }
+      queue.waiting.push({ expected, transform, resolve, reject })
+      if (!queue.running) {
+        void this.#drain(sessionId, queue)
+      }
+    })
+  }
+
+  /** Store the waiting changes of a session, a batch at a time, until none is left. */
+  async #drain(sessionId: string, queue: MergeQueue) {
+    queue.running = true
+    while (queue.waiting.length) {
+      const batch = queue.waiting.splice(0)
+      try {
+        await this.#compareAndSwap(
+          sessionId,
+          queue.latest ?? batch[0].expected,
+          (raw) => applyInOrder(sessionId, raw, batch),
+          queue
+        )
+        for (const update of batch) update.resolve()
+      } catch (error) {
+        for (const update of batch) update.reject(error)
       }
     }
+    queue.running = false
+    this.#mergeQueues.delete(sessionId)
   }
 
   async #compareAndSwap(
@@ -624,6 +655,25 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
     }
     return [...keys]
   }
+}
+
+/**
+ * The data after a batch of queued changes, each applied to what the one
+ * before it left (null when none of them changes anything).
+ */
+function applyInOrder(sessionId: string, raw: string, batch: QueuedUpdate[]): SessionData | null {
+  let current = raw
+  let next: SessionData | null = null
+  for (const [index, update] of batch.entries()) {
+    const data = update.transform(current)
+    if (data) {
+      next = data
+      if (index < batch.length - 1) {
+        current = encodePayload(sessionId, data)
+      }
+    }
+  }
+  return next
 }
 
 /**

@@ -423,6 +423,26 @@ test.group('RedisStore | round trips', (group) => {
     assert.deepEqual(await commandCounts(admin), { evalsha: 1, get: 1, set: 1 })
   }).skip(!!reason, reason)
 
+  test('store the merges that wait behind one in flight together, keeping every change', async ({
+    assert,
+  }) => {
+    const id = newSessionId()
+    await store.write(id, { a: 1 })
+    await store.merge(id, changes({ set: { warm: true } }), snapshotOf(await store.read(id)))
+    const data = await store.read(id)
+    await admin.config('RESETSTAT')
+    /* One compare-and-swap for the first merge, one for the nine queued behind it. */
+    await Promise.all(
+      Array.from({ length: 10 }, (_, index) =>
+        store.merge(id, changes({ set: { [`key${index}`]: index } }), snapshotOf(data))
+      )
+    )
+    assert.deepEqual(await commandCounts(admin), { evalsha: 2, get: 2, set: 2 })
+    const stored = await store.read(id)
+    for (let index = 0; index < 10; index++) assert.equal(stored![`key${index}`], index)
+    assert.equal(stored!.a, 1)
+  }).skip(!!reason, reason)
+
   test('load the script again when redis lost its script cache', async ({ assert }) => {
     const id = newSessionId()
     await store.write(id, { a: 1 })
