@@ -36,7 +36,7 @@ export interface PackedTarball {
 let packing: Promise<PackedTarball> | undefined
 
 /**
- * `npm pack` the package once per test run (its prepack script builds it)
+ * `npm pack` the package once per test run (its prepare script builds it)
  * into a temporary folder removed when the process exits.
  */
 export function packedTarball(): Promise<PackedTarball> {
