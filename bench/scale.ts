@@ -48,9 +48,8 @@ const SAMPLES = 1000
 const USER = 'scale-user'
 
 /**
- * The most sessions a store prunes in this benchmark: dynalite (in process,
- * in JavaScript) scans about 150 items a second under load, so pruning 100k
- * took 6 minutes in one run; a real DynamoDB table scans far faster.
+ * The most sessions a store prunes in this benchmark: against dynalite (in
+ * process, in JavaScript) pruning 100k sessions took 6 minutes in one run.
  */
 const PRUNE_LIMIT: Partial<Record<Store, number>> = { dynamodb: 10_000 }
 
