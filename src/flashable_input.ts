@@ -7,6 +7,25 @@ import { isSecretFieldName } from './secret_field_names.js'
 export const DEFAULT_FLASH_INPUT_LIMITS = { field: 8 * 1024, total: 32 * 1024 }
 
 /**
+ * The most old input a store that keeps its data in a 4 KB cookie takes, in
+ * bytes: encrypted and encoded, 2 KB of old input leave room for the rest.
+ */
+export const COOKIE_FLASH_INPUT_LIMITS = { field: 1024, total: 2048 }
+
+/**
+ * The smaller of two limits, per field and in total.
+ */
+export function smallestLimits(
+  first: { field: number; total: number },
+  second: { field: number; total: number }
+): { field: number; total: number } {
+  return {
+    field: Math.min(first.field, second.field),
+    total: Math.min(first.total, second.total),
+  }
+}
+
+/**
  * What decides which request input is flashed back as old input.
  */
 export interface FlashableInputRules {

@@ -18,7 +18,12 @@ import {
   type SessionIdCookie,
 } from './session_cookies.js'
 import { METADATA_KEY, snapshotOf, unstorableReason } from './payload.js'
-import { DEFAULT_FLASH_INPUT_LIMITS, flashableInput } from './flashable_input.js'
+import {
+  COOKIE_FLASH_INPUT_LIMITS,
+  DEFAULT_FLASH_INPUT_LIMITS,
+  flashableInput,
+  smallestLimits,
+} from './flashable_input.js'
 import {
   E_SESSION_INVALID_VALUE,
   E_SESSION_NOT_MUTABLE,
@@ -534,10 +539,12 @@ export class Session extends Macroable {
    * `flashInputLimits`.
    */
   #flashableInput(): SessionData {
+    const limits = this.config.flashInputLimitsInBytes ?? DEFAULT_FLASH_INPUT_LIMITS
+    const inCookie = (this.#store as SessionStoreCapabilities).keepsDataInCookies === true
     return flashableInput(this.#ctx.request.original(), {
       neverFlash: new Set(this.config.neverFlash),
       detectSecretFields: this.config.detectSecretFields !== false,
-      limits: this.config.flashInputLimitsInBytes ?? DEFAULT_FLASH_INPUT_LIMITS,
+      limits: inCookie ? smallestLimits(limits, COOKIE_FLASH_INPUT_LIMITS) : limits,
     })
   }
 

@@ -189,6 +189,34 @@ test.group('security | form input', () => {
     assert.isBelow(kept.length, 9)
   })
 
+  test('on the cookie store, old input that would not fit the cookie is left out, never a 500', async ({
+    assert,
+    cleanup,
+  }) => {
+    const app = await bootSecurityApp({
+      store: 'cookie',
+      withExceptionHandler: true,
+      routes: signupRoutes,
+    })
+    cleanup(() => app.close())
+    const { client, response } = await submitSignup(app, {
+      email: 'not-an-email',
+      first: 'a'.repeat(1500),
+      second: 'b'.repeat(700),
+      third: 'c'.repeat(700),
+      fourth: 'd'.repeat(700),
+    })
+    assert.equal(response.status, 302)
+    const flash = (await client.get('/flash')).json()
+    assert.property(flash.inputErrorsBag, 'email')
+    assert.equal(flash.email, 'not-an-email')
+    assert.notProperty(flash, 'first')
+    assert.deepEqual(
+      Object.keys(flash).filter((key) => ['second', 'third', 'fourth'].includes(key)),
+      ['second', 'third']
+    )
+  })
+
   test('flashInputLimits in the config sets the limits per field and in total', async ({
     assert,
     cleanup,

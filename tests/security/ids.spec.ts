@@ -3,6 +3,7 @@ import type { HttpContext, Router } from '@adonisjs/core/http'
 import type { SessionManager } from '../../src/session_manager.js'
 import { generateSessionId } from '../../src/session_cookies.js'
 import { SessionCollection } from '../../src/session_collection.js'
+import { SessionClient } from '../../src/client.js'
 import {
   assertAvailable,
   bootSecurityApp,
@@ -242,7 +243,7 @@ test.group('security | ids of the programmatic API', () => {
     assert.deepEqual((await client.get('/read')).json().values, { user: '7' })
   })
 
-  test('S5: the manager and SessionCollection refuse invalid ids with a clear error', async ({
+  test('S5: the manager, SessionCollection and the test client refuse invalid ids with a clear error', async ({
     assert,
     cleanup,
   }) => {
@@ -265,6 +266,10 @@ test.group('security | ids of the programmatic API', () => {
       /E_SESSION_INVALID_ID|Invalid session id/
     )
     assert.isNull(await collection.get('../../etc/passwd'))
+    const client = SessionClient.fromManager(app.manager)
+    client.sessionId = '../../etc/passwd'
+    await assert.rejects(() => client.commit(), message.replace('"tag"', '"commit"'))
+    await assert.rejects(() => client.destroy('a b'), message.replace('"tag"', '"destroy"'))
     assert.deepEqual(calls, [])
   })
 })
