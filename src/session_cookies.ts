@@ -5,6 +5,7 @@ import { privateCacheControl } from './cache_control.js'
 import type { KeyRing } from './key_ring.js'
 import { randomBase64Url } from './random_text.js'
 import { E_SESSION_INVALID_ID } from './errors.js'
+import { ByteBudgetCache, stringBytes } from './byte_budget_cache.js'
 
 /**
  * Browsers cap cookie lifetimes at 400 days (RFC 6265bis).
@@ -127,9 +128,10 @@ function attributes(options: Partial<CookieOptions>, maxAge: number | undefined)
 }
 
 /**
- * How many verified id cookies `SessionCookies` remembers.
+ * The bytes the verified id cookies `SessionCookies` remembers may take by
+ * default: 4 MiB, about 10,000 cookies of the usual 110 characters.
  */
-const VERIFIED_IDS_LIMIT = 10_000
+export const VERIFIED_IDS_BYTES = 4 * 1024 * 1024
 
 /**
  * How long an unchanged session cookie goes without being sent again. Its
@@ -163,6 +165,14 @@ export interface SessionIdCookie {
 }
 
 /**
+ * Bytes of heap a remembered id cookie takes: its raw value, its id and the
+ * object holding them.
+ */
+function idCookieBytes(cookie: SessionIdCookie): number {
+  return stringBytes(cookie.raw) + stringBytes(cookie.id) + 64
+}
+
+/**
  * Reads and writes the session cookies: the signed id cookie and, for the cookie
  * store, encrypted data cookies. Attributes are computed once at boot, so a
  * Set-Cookie costs one string concatenation.
@@ -173,19 +183,26 @@ export class SessionCookies {
   /**
    * Id cookies verified recently (raw value → id). Verification is a pure
    * function of the value and the keys, so a hit skips the HMAC and the JSON
-   * parse of a returning visitor's cookie. Bounded: cleared when full.
+   * parse of a returning visitor's cookie. Within a byte budget, least
+   * recently used forgotten first.
    */
-  #verifiedIds = new Map<string, SessionIdCookie>()
+  #verifiedIds: ByteBudgetCache<string, SessionIdCookie>
   #persistentSuffix: string
   #clearSuffix: string
   #maxAgeMs: number | undefined
 
+  /**
+   * @param cache.cacheBytes the most the remembered verified id cookies may
+   *   take, in bytes (4 MiB by default; 0 verifies every cookie)
+   */
   constructor(
     cookieName: string,
     options: Partial<CookieOptions>,
     maxAge: number | undefined,
-    keyRing: KeyRing
+    keyRing: KeyRing,
+    cache: { cacheBytes?: number } = {}
   ) {
+    this.#verifiedIds = new ByteBudgetCache(cache.cacheBytes ?? VERIFIED_IDS_BYTES, idCookieBytes)
     this.#cookieName = cookieName
     this.#keyRing = keyRing
     this.#maxAgeMs = maxAge === undefined ? undefined : maxAge * 1000
@@ -196,6 +213,11 @@ export class SessionCookies {
   /** The name of the id cookie. */
   get cookieName(): string {
     return this.#cookieName
+  }
+
+  /** The bytes the remembered verified id cookies take now (estimated). */
+  get cachedBytes(): number {
+    return this.#verifiedIds.bytes
   }
 
   /** The key ring that signs and encrypts the cookies. */
@@ -225,9 +247,6 @@ export class SessionCookies {
     if (!verified || !isValidSessionId(verified.value)) {
       debugSecrets('ignoring session cookie %s: not signed by a known key or not an id', raw)
       return null
-    }
-    if (this.#verifiedIds.size >= VERIFIED_IDS_LIMIT) {
-      this.#verifiedIds.clear()
     }
     const cookie = {
       id: verified.value,
