@@ -7,9 +7,54 @@ import {
   skipUnlessAvailable,
   storeCases,
   type SecurityApp,
+  type StoreAvailability,
+  type StoreName,
 } from './security/helpers.js'
+import { engineSkipReason, type SqlEngine } from '../tests_helpers/databases.js'
 
-const SERVER_STORES = await storeCases(['memory', 'file', 'redis', 'database', 'dynamodb'])
+/**
+ * A store a case runs on; the database store once per SQL engine.
+ */
+interface StoreCase {
+  name: StoreName
+  label: string
+  engine?: SqlEngine
+  availability: StoreAvailability
+}
+
+const ENGINE_LABELS: Record<SqlEngine, string> = {
+  sqlite: 'SQLite',
+  postgres: 'PostgreSQL',
+  mysql: 'MariaDB',
+}
+
+async function serverStoreCases(): Promise<StoreCase[]> {
+  const cases: StoreCase[] = []
+  for (const { name, availability } of await storeCases([
+    'memory',
+    'file',
+    'redis',
+    'database',
+    'dynamodb',
+  ])) {
+    if (name !== 'database') {
+      cases.push({ name, label: name, availability })
+      continue
+    }
+    for (const engine of ['sqlite', 'postgres', 'mysql'] as const) {
+      const reason = availability.available ? await engineSkipReason(engine) : availability.reason
+      cases.push({
+        name,
+        engine,
+        label: `database (${ENGINE_LABELS[engine]})`,
+        availability: reason ? { available: false, reason } : availability,
+      })
+    }
+  }
+  return cases
+}
+
+const SERVER_STORES = await serverStoreCases()
 
 /**
  * How many requests of one session run at once in each case.
@@ -97,16 +142,16 @@ async function runInParallel(
 }
 
 test.group('parallel requests of one session', () => {
-  for (const { name, availability } of SERVER_STORES) {
+  for (const { name, label, engine, availability } of SERVER_STORES) {
     const boot = async (cleanup: (handler: () => Promise<void>) => void) => {
       assertAvailable(availability)
-      const app = await bootSecurityApp({ store: name, routes: parallelRoutes })
+      const app = await bootSecurityApp({ store: name, engine, routes: parallelRoutes })
       cleanup(() => app.close())
       return app
     }
     const skip = skipUnlessAvailable(availability)
 
-    test(`keep every key written under one key by ${PARALLEL} requests on the ${name} store`, async ({
+    test(`keep every key written under one key by ${PARALLEL} requests on the ${label} store`, async ({
       assert,
       cleanup,
     }) => {
@@ -121,7 +166,7 @@ test.group('parallel requests of one session', () => {
       .skip(skip, availability.reason)
       .timeout(30_000)
 
-    test(`add up ${PARALLEL} parallel increments on the ${name} store`, async ({
+    test(`add up ${PARALLEL} parallel increments on the ${label} store`, async ({
       assert,
       cleanup,
     }) => {
@@ -133,7 +178,7 @@ test.group('parallel requests of one session', () => {
       .skip(skip, availability.reason)
       .timeout(30_000)
 
-    test(`add up ${PARALLEL} parallel decrements on the ${name} store`, async ({
+    test(`add up ${PARALLEL} parallel decrements on the ${label} store`, async ({
       assert,
       cleanup,
     }) => {
@@ -145,7 +190,7 @@ test.group('parallel requests of one session', () => {
       .skip(skip, availability.reason)
       .timeout(30_000)
 
-    test(`keep the items of ${PARALLEL} parallel pushes on the ${name} store`, async ({
+    test(`keep the items of ${PARALLEL} parallel pushes on the ${label} store`, async ({
       assert,
       cleanup,
     }) => {
@@ -159,7 +204,7 @@ test.group('parallel requests of one session', () => {
       .skip(skip, availability.reason)
       .timeout(30_000)
 
-    test(`keep puts, increments, pushes and forgets of ${PARALLEL} mixed requests on the ${name} store`, async ({
+    test(`keep puts, increments, pushes and forgets of ${PARALLEL} mixed requests on the ${label} store`, async ({
       assert,
       cleanup,
     }) => {
@@ -182,7 +227,7 @@ test.group('parallel requests of one session', () => {
       .skip(skip, availability.reason)
       .timeout(30_000)
 
-    test(`let the last writer of one path win on the ${name} store`, async ({
+    test(`let the last writer of one path win on the ${label} store`, async ({
       assert,
       cleanup,
     }) => {

@@ -15,7 +15,14 @@ import type { SessionConfigInput } from '../../src/define_config.js'
 import { MemoryStore } from '../../src/stores/memory.js'
 import type { SessionStoreContract, SessionStoreFactory } from '../../src/types.js'
 import { createTestApp, CookieClient, type TestApp } from '../../tests_helpers/index.js'
-import { createSessionsTable, epochMilliseconds } from '../../tests_helpers/databases.js'
+import {
+  createSessionsTable,
+  dropSessionsTable,
+  epochMilliseconds,
+  lucidConfig,
+  uniqueTableName,
+  type SqlEngine,
+} from '../../tests_helpers/databases.js'
 import {
   createSessionTable,
   startDynamoDB,
@@ -253,6 +260,11 @@ export function assertAvailable(availability: StoreAvailability) {
 export interface SecurityAppOptions {
   /** A built-in store name, or the name of one of `extraStores`. */
   store: string
+  /**
+   * The SQL engine of the database store: SQLite (a file per app, by default),
+   * or PostgreSQL / MariaDB with a table of its own, dropped on close.
+   */
+  engine?: SqlEngine
   /** More store entries (custom factories), by name. */
   extraStores?: Record<string, SessionStoreFactory | ConfigProvider<SessionStoreFactory>>
   session?: Partial<Omit<SessionConfigInput<any>, 'store' | 'stores'>>
@@ -303,7 +315,8 @@ async function storeEntries(
   location: string,
   memory: SessionStoreFactory,
   redisPrefix: string,
-  dynamo: LocalDynamoDB | undefined
+  dynamo: LocalDynamoDB | undefined,
+  database: { engine: SqlEngine; tableName: string }
 ) {
   const entries: Record<string, SessionStoreFactory | ConfigProvider<SessionStoreFactory>> = {
     cookie: stores.cookie(),
@@ -315,7 +328,10 @@ async function storeEntries(
     entries.redis = stores.redis({ connection: 'main', prefix: redisPrefix })
   }
   if (options.store === 'database') {
-    entries.database = stores.database({ connectionName: 'sqlite' })
+    entries.database = stores.database({
+      connectionName: database.engine,
+      tableName: database.tableName,
+    })
   }
   if (dynamo) {
     entries.dynamodb = stores.dynamodb({ client: dynamo.client, userIndexName: 'by_user' })
@@ -330,7 +346,7 @@ async function storeEntries(
 /**
  * Providers and config a server store needs in the test app.
  */
-async function serviceSetup(store: string, location: string) {
+async function serviceSetup(store: string, location: string, engine: SqlEngine) {
   if (store === 'redis') {
     const { defineConfig: defineRedisConfig } = await import('@adonisjs/redis')
     return {
@@ -341,6 +357,12 @@ async function serviceSetup(store: string, location: string) {
           connections: { main: { host: REDIS.host, port: REDIS.port, maxRetriesPerRequest: 1 } },
         }),
       },
+    }
+  }
+  if (store === 'database' && engine !== 'sqlite') {
+    return {
+      providers: [() => import('@adonisjs/lucid/database_provider')],
+      config: { database: lucidConfig(engine) },
     }
   }
   if (store === 'database') {
@@ -365,11 +387,10 @@ async function serviceSetup(store: string, location: string) {
 }
 
 /**
- * Create the sessions table of the database store in the app's SQLite file.
+ * The Lucid connection of the database store of an app.
  */
-async function prepareDatabase(app: TestApp) {
-  const db = (await app.app.container.make('lucid.db' as any)) as any
-  await createSessionsTable(db.connection('sqlite'), 'sessions')
+async function databaseConnection(app: TestApp, engine: SqlEngine) {
+  return ((await app.app.container.make('lucid.db' as any)) as any).connection(engine)
 }
 
 /**
@@ -379,7 +400,9 @@ async function prepareDatabase(app: TestApp) {
 export async function bootSecurityApp(options: SecurityAppOptions): Promise<SecurityApp> {
   const location = options.location ?? temporaryFolder(`${options.store}_store`)
   await mkdir(dirname(location), { recursive: true })
-  const service = await serviceSetup(options.store, location)
+  const engine = options.engine ?? 'sqlite'
+  const database = { engine, tableName: engine === 'sqlite' ? 'sessions' : uniqueTableName() }
+  const service = await serviceSetup(options.store, location, engine)
   const memory = privateMemoryEntry()
   const redisPrefix = `security:${randomBytes(4).toString('hex')}:`
   const dynamo = options.store === 'dynamodb' ? await startDynamoDB() : undefined
@@ -389,7 +412,7 @@ export async function bootSecurityApp(options: SecurityAppOptions): Promise<Secu
   const session = defineConfig({
     ...options.session,
     store: options.store,
-    stores: await storeEntries(options, location, memory.factory, redisPrefix, dynamo),
+    stores: await storeEntries(options, location, memory.factory, redisPrefix, dynamo, database),
   } as any)
   const app = await createTestApp({
     session,
@@ -413,7 +436,7 @@ export async function bootSecurityApp(options: SecurityAppOptions): Promise<Secu
     },
   })
   if (options.store === 'database') {
-    await prepareDatabase(app)
+    await createSessionsTable(await databaseConnection(app, engine), database.tableName)
   }
   return {
     ...app,
@@ -424,8 +447,12 @@ export async function bootSecurityApp(options: SecurityAppOptions): Promise<Secu
       redisPrefix,
       memory: memory.instance,
       dynamo,
+      database,
     }),
     async close() {
+      if (options.store === 'database' && engine !== 'sqlite') {
+        await dropSessionsTable(await databaseConnection(app, engine), database.tableName)
+      }
       await app.close()
       await dynamo?.close()
       await rm(location, { recursive: true, force: true })
@@ -445,6 +472,7 @@ async function backendOf(
     redisPrefix: string
     memory: () => MemoryStore | undefined
     dynamo?: LocalDynamoDB
+    database: { engine: SqlEngine; tableName: string }
   }
 ): Promise<StoreBackend> {
   if (where.dynamo) {
@@ -466,8 +494,9 @@ async function backendOf(
     }
   }
   if (store === 'database') {
-    const db = ((await app.app.container.make('lucid.db' as any)) as any).connection('sqlite')
-    const row = (sessionId: string) => db.from('sessions').where('id', sessionId).first()
+    const db = await databaseConnection(app, where.database.engine)
+    const table = where.database.tableName
+    const row = (sessionId: string) => db.from(table).where('id', sessionId).first()
     return {
       raw: async (sessionId) => (await row(sessionId))?.data ?? null,
       async expiresAt(sessionId) {
@@ -475,11 +504,11 @@ async function backendOf(
         return found ? epochMilliseconds(found.expires_at) : null
       },
       async overwrite(sessionId, contents) {
-        await db.from('sessions').where('id', sessionId).update({ data: contents })
+        await db.from(table).where('id', sessionId).update({ data: contents })
       },
       async expire(sessionId) {
         const past = new Date(Date.now() - 1000)
-        await db.from('sessions').where('id', sessionId).update({ expires_at: past })
+        await db.from(table).where('id', sessionId).update({ expires_at: past })
       },
     }
   }
