@@ -1,3 +1,4 @@
+import type { OutgoingHttpHeader } from 'node:http'
 import type { HttpContext } from '@adonisjs/core/http'
 import type { NextFn } from '@adonisjs/core/types/http'
 import debug from './debug.js'
@@ -52,14 +53,55 @@ export default class SessionMiddleware {
     try {
       return await next()
     } finally {
+      const cookiesBeforeCommit = ctx.response.getHeader('set-cookie')
       try {
         await session.commit()
       } catch (error) {
+        clearForError(ctx, cookiesBeforeCommit, error)
         // eslint-disable-next-line no-unsafe-finally
         throw logFailure('committing', session, error)
       }
     }
   }
+}
+
+/** Headers that describe the response the handler made, not the error that replaces it. */
+const HANDLER_RESPONSE_HEADERS = [
+  'location',
+  'content-type',
+  'content-length',
+  'content-disposition',
+  'etag',
+  'last-modified',
+]
+
+/**
+ * When the commit failed, the response the handler made (a redirect, a page,
+ * a download) must not go out with the error: drop its body, status and the
+ * headers describing it, and the Set-Cookie lines the failed commit added, so
+ * the exception handler renders the error with its own content negotiation
+ * (its status pages included). Headers set before, such as security headers
+ * and the handler's own cookies, stay.
+ */
+function clearForError(
+  ctx: HttpContext,
+  cookiesBeforeCommit: OutgoingHttpHeader | undefined,
+  error: unknown
+) {
+  const response = ctx.response
+  if (response.headersSent) {
+    return
+  }
+  for (const name of HANDLER_RESPONSE_HEADERS) {
+    response.removeHeader(name)
+  }
+  response.removeHeader('set-cookie')
+  if (cookiesBeforeCommit !== undefined) {
+    response.header('set-cookie', cookiesBeforeCommit)
+  }
+  response.lazyBody = {}
+  const status = (error as { status?: unknown } | null)?.status
+  response.status(typeof status === 'number' && status >= 400 ? status : 500)
 }
 
 /**

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Exception } from '@adonisjs/core/exceptions'
-import type { HttpContext, Router } from '@adonisjs/core/http'
+import { ExceptionHandler, type HttpContext, type Router } from '@adonisjs/core/http'
 import type { ApplicationService } from '@adonisjs/core/types'
 import { METADATA_KEY } from '../src/payload.js'
 import { defineConfig } from '../src/define_config.js'
@@ -450,5 +450,125 @@ test.group('SessionMiddleware | late writes that cannot be saved', () => {
       assert.isAtMost(line.split(';')[0].length, 4096)
     }
     assert.deepEqual((await client.get('/session')).json().values, { cart: [1] })
+  })
+})
+
+/** The core exception handler with status pages on, as in production. */
+class StatusPagesHandler extends ExceptionHandler {
+  protected debug = false
+  protected renderStatusPages = true
+  protected statusPages = { '500..599': () => 'Something went wrong on our side' }
+}
+
+/** The core exception handler with its debug pages on, as in development. */
+class DebugPagesHandler extends ExceptionHandler {
+  protected debug = true
+}
+
+/** What E_SESSION_COOKIE_TOO_LARGE says about the 5,000 characters flashed. */
+const TOO_LARGE = /^The session data cookie is \d+ bytes, over the 4096 bytes browsers keep/
+
+/**
+ * An app on the cookie store whose `POST /oversized` sets a cookie of its
+ * own, flashes more than a cookie holds and redirects, so the commit fails
+ * after the handler made a redirect; errors go to `handler` (by default the
+ * app's handler as `node ace` generates it).
+ */
+async function oversizedRedirectApp(
+  handler: () => Promise<{ default: new () => ExceptionHandler }> = () =>
+    import('./fixtures/app_exception_handler.js')
+) {
+  return createStoreApp('cookie', {
+    async routes(router, app) {
+      const server = await app.container.make('server')
+      server.errorHandler(handler)
+      router.post('/oversized', ({ session, response }) => {
+        response.plainCookie('theme', 'dark')
+        session.flash('large', 'x'.repeat(5000))
+        response.status(303).redirect('/back')
+      })
+    },
+  })
+}
+
+test.group('SessionMiddleware | a commit that fails after the handler redirected', () => {
+  test('answer html, json or json api as the request accepts, with the status, no redirect', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, close } = await oversizedRedirectApp()
+    cleanup(close)
+    const html = await client.post('/oversized', {}, { accept: 'text/html' })
+    const json = await client.post('/oversized', {}, { accept: 'application/json' })
+    const jsonApi = await client.post('/oversized', {}, { accept: 'application/vnd.api+json' })
+    for (const response of [html, json, jsonApi]) {
+      assert.equal(response.status, 500)
+      assert.isNull(response.headers.get('location'))
+      assert.equal(response.headers.get('x-app-exception-handler'), 'handled')
+    }
+    assert.match(html.headers.get('content-type')!, /^text\/html/)
+    assert.match(html.text, /^<p> The session data cookie is \d+ bytes/)
+    assert.match(json.headers.get('content-type')!, /^application\/json/)
+    assert.match(json.json().message, TOO_LARGE)
+    const [error] = jsonApi.json().errors
+    assert.equal(error.code, 'E_SESSION_COOKIE_TOO_LARGE')
+    assert.equal(error.status, 500)
+    assert.match(error.title, TOO_LARGE)
+  })
+
+  test('send none of the cookies of the failed commit and keep the session as it was', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, close } = await oversizedRedirectApp()
+    cleanup(close)
+    const fresh = await client.post('/oversized', {}, { accept: 'application/json' })
+    assert.deepEqual(
+      fresh.setCookies.map((line) => line.split('=')[0]),
+      ['theme']
+    )
+    await client.post('/session/call', { calls: [['put', 'cart', [1]]] })
+    const cookies = new Map(client.jar)
+    const existing = await client.post('/oversized', {}, { accept: 'application/json' })
+    assert.equal(existing.status, 500)
+    assert.deepEqual(
+      existing.setCookies.map((line) => line.split('=')[0]),
+      ['theme']
+    )
+    cookies.set('theme', client.jar.get('theme')!)
+    assert.deepEqual(client.jar, cookies)
+    const next = (await client.get('/session')).json()
+    assert.deepEqual(next.values, { cart: [1] })
+    assert.deepEqual(next.flashMessages, {})
+  })
+
+  test('render the status page with the error status instead of the redirect', async ({
+    assert,
+    cleanup,
+  }) => {
+    const { client, close } = await oversizedRedirectApp(async () => ({
+      default: StatusPagesHandler,
+    }))
+    cleanup(close)
+    const response = await client.post('/oversized', {}, { accept: 'text/html' })
+    assert.equal(response.status, 500)
+    assert.isNull(response.headers.get('location'))
+    assert.equal(response.text, 'Something went wrong on our side')
+  })
+
+  test('name the error code on the debug page, as html or json', async ({ assert, cleanup }) => {
+    const { client, close } = await oversizedRedirectApp(async () => ({
+      default: DebugPagesHandler,
+    }))
+    cleanup(close)
+    const html = await client.post('/oversized', {}, { accept: 'text/html' })
+    const json = await client.post('/oversized', {}, { accept: 'application/json' })
+    assert.equal(html.status, 500)
+    assert.match(html.headers.get('content-type')!, /^text\/html/)
+    assert.include(html.text, 'E_SESSION_COOKIE_TOO_LARGE')
+    assert.equal(json.status, 500)
+    assert.match(json.headers.get('content-type')!, /^application\/json/)
+    assert.include(json.text, 'E_SESSION_COOKIE_TOO_LARGE')
+    assert.isNull(json.headers.get('location'))
   })
 })
