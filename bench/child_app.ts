@@ -6,7 +6,7 @@ import type { ChildMessage, ParentMessage, RedisTraffic, StoreName, Variant } fr
 /**
  * Milliseconds a benchmark app may take to boot.
  */
-const BOOT_TIMEOUT_MS = 60_000
+const BOOT_TIMEOUT_MS = 180_000
 
 /**
  * Options of a benchmark app process.

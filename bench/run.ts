@@ -10,6 +10,8 @@
  * checks that the memory store does not leak, and prints the targets as PASS/FAIL.
  *
  * Flags: --quick, --stores=cookie,memory, --rounds=N, --duration=seconds,
+ * --only=shared (only the cells with every connection on one session, for A/B runs)
+ * or --only=separate (only the cells with a session per connection),
  * --profile[=satchel|official|floor] (CPU-profile one app instead), --check (exit 1 on a FAIL).
  */
 import { fork } from 'node:child_process'
@@ -67,6 +69,12 @@ interface BenchOptions {
   /** The app to CPU-profile instead of benchmarking (`--profile[=satchel|official|floor]`). */
   profile: Variant | false
   check: boolean
+  /**
+   * The patterns measured: both (the default), only the cells with every
+   * connection on one session, or only those with a session per connection.
+   * Either filter skips the memory check, the Redis traffic and the calibration.
+   */
+  only: 'shared' | 'separate' | undefined
 }
 
 function parseOptions(argv: string[]): BenchOptions {
@@ -84,6 +92,10 @@ function parseOptions(argv: string[]): BenchOptions {
   if (profiled !== undefined && !VARIANTS.includes(profiled as Variant)) {
     throw new Error(`Unknown app "${profiled}" in --profile. Choose from: ${VARIANTS.join(', ')}`)
   }
+  const only = value('only')
+  if (only !== undefined && only !== 'shared' && only !== 'separate') {
+    throw new Error(`Unknown pattern "${only}" in --only. Choose from: shared, separate`)
+  }
   return {
     quick,
     stores,
@@ -94,6 +106,7 @@ function parseOptions(argv: string[]): BenchOptions {
     connections: 10,
     profile: (profiled as Variant | undefined) ?? false,
     check: flag('check'),
+    only,
   }
 }
 
@@ -370,6 +383,44 @@ async function warmUp(
 }
 
 /**
+ * Measure the cells of every store: one session per connection, then every
+ * connection on one session (as `options.only` selects), interleaved rounds.
+ */
+async function measureCells(
+  stores: StoreName[],
+  apps: Map<StoreName, StoreApps>,
+  options: BenchOptions,
+  redisSessionIds: string[]
+) {
+  const cells: CellResult[] = []
+  const sharedSessionCells: CellResult[] = []
+  const line = (cell: CellResult) =>
+    `${cell.store.padEnd(8)} ${cell.route.padEnd(24)} floor ${rateText(cell.medianRequestsPerSecond.floor).padStart(7)}  official ${rateText(cell.medianRequestsPerSecond.official).padStart(7)}  satchel ${rateText(cell.medianRequestsPerSecond.satchel).padStart(7)}  satchel÷official ${ratioText(cell.satchelOverOfficial)}  CPU µs/request official ${rateText(cell.medianCpuMicrosecondsPerRequest.official)} satchel ${rateText(cell.medianCpuMicrosecondsPerRequest.satchel)}${cell.failedRequests ? `  !!! ${cell.failedRequests} failed requests` : ''}`
+  for (const store of stores) {
+    const storeApps = apps.get(store)!
+    const patterns = [
+      { routes: options.only === 'shared' ? [] : ROUTES, shared: false, into: cells },
+      {
+        routes: options.only === 'separate' ? [] : SHARED_SESSION_ROUTES,
+        shared: true,
+        into: sharedSessionCells,
+      },
+    ]
+    for (const pattern of patterns) {
+      for (const route of pattern.routes) {
+        const seeded = await seedAll(storeApps, options)
+        const fresh = pattern.shared ? sharingOneSession(seeded) : seeded
+        if (store === 'redis') redisSessionIds.push(...sessionIdsIn(fresh))
+        const cell = await measureCell(store, route, storeApps, fresh, options)
+        pattern.into.push(cell)
+        console.log(line(cell))
+      }
+    }
+  }
+  return { cells, sharedSessionCells }
+}
+
+/**
  * The benchmark itself.
  */
 async function bench(options: BenchOptions) {
@@ -382,12 +433,13 @@ async function bench(options: BenchOptions) {
   }
   await mkdir(TEMPORARY, { recursive: true })
   const { stores, satchelRedis } = await runnableStores(options)
-  const memoryCheck = runMemoryCheck(100_000)
-  memoryCheck.catch(() => {})
+  const full = options.only === undefined
+  const memoryCheck = full ? runMemoryCheck(100_000) : undefined
+  memoryCheck?.catch(() => {})
   const pinned = pinProcess(process.pid, LOAD_CPU)
   const { apps, stopAll: stopApps } = await startAll(stores, satchelRedis, pinned)
-  const cells: CellResult[] = []
-  const sharedSessionCells: CellResult[] = []
+  let cells: CellResult[] = []
+  let sharedSessionCells: CellResult[] = []
   const traffic: Partial<Record<Variant, TrafficResult[]>> = {}
   const redisSessionIds: string[] = []
   let calibrationCookies: string[] = []
@@ -403,27 +455,8 @@ async function bench(options: BenchOptions) {
     const firstJar = cookies.get(stores[0])!
     calibrationCookies = (firstJar.satchel ?? firstJar.official)['/seed']
     await memoryCheck
-    for (const store of stores) {
-      for (const route of ROUTES) {
-        const fresh = await seedAll(apps.get(store)!, options)
-        if (store === 'redis') redisSessionIds.push(...sessionIdsIn(fresh))
-        const cell = await measureCell(store, route, apps.get(store)!, fresh, options)
-        cells.push(cell)
-        console.log(
-          `${store.padEnd(6)} ${route.name.padEnd(18)} floor ${rateText(cell.medianRequestsPerSecond.floor).padStart(7)}  official ${rateText(cell.medianRequestsPerSecond.official).padStart(7)}  satchel ${rateText(cell.medianRequestsPerSecond.satchel).padStart(7)}  satchel÷official ${ratioText(cell.satchelOverOfficial)}${cell.failedRequests ? `  !!! ${cell.failedRequests} failed requests` : ''}`
-        )
-      }
-      for (const route of SHARED_SESSION_ROUTES) {
-        const fresh = sharingOneSession(await seedAll(apps.get(store)!, options))
-        if (store === 'redis') redisSessionIds.push(...sessionIdsIn(fresh))
-        const cell = await measureCell(store, route, apps.get(store)!, fresh, options)
-        sharedSessionCells.push(cell)
-        console.log(
-          `${store.padEnd(6)} ${route.name.padEnd(18)} official ${rateText(cell.medianRequestsPerSecond.official).padStart(7)}  satchel ${rateText(cell.medianRequestsPerSecond.satchel).padStart(7)}  satchel÷official ${ratioText(cell.satchelOverOfficial)}${cell.failedRequests ? `  !!! ${cell.failedRequests} failed requests` : ''}`
-        )
-      }
-    }
-    if (apps.has('redis')) {
+    ;({ cells, sharedSessionCells } = await measureCells(stores, apps, options, redisSessionIds))
+    if (full && apps.has('redis')) {
       const monitor = new RedisMonitor()
       await monitor.start()
       try {
@@ -444,16 +477,18 @@ async function bench(options: BenchOptions) {
     if (redisSessionIds.length) await RedisMonitor.deleteSessions(redisSessionIds)
   }
   const memory = await memoryCheck
-  const calibration = await calibrate(
-    {
-      ...options,
-      cpu: pinned ? APP_CPU : undefined,
-      fileLocation: `${TEMPORARY}sessions/calibration-${process.pid}`,
-    },
-    calibrationCookies
-  )
+  const calibration = full
+    ? await calibrate(
+        {
+          ...options,
+          cpu: pinned ? APP_CPU : undefined,
+          fileLocation: `${TEMPORARY}sessions/calibration-${process.pid}`,
+        },
+        calibrationCookies
+      )
+    : []
 
-  const targets = checkTargets(cells, traffic.satchel, memory, stores)
+  const targets = memory ? checkTargets(cells, traffic.satchel, memory, stores) : []
   for (const cell of sharedSessionCells) {
     targets.push({
       pass: Number.isNaN(cell.satchelOverOfficial)
@@ -464,12 +499,17 @@ async function bench(options: BenchOptions) {
   }
   const about = machine()
   const tables = [
-    `Measured ${new Date().toISOString().slice(0, 10)}, ${options.quick ? 'quick' : 'full'} mode (${options.rounds} rounds of ${options.durationSeconds} s), ${about.cpus} cores (${about.cpuModel}), Node.js ${about.node}, load average ${loadBefore.toFixed(2)} before the run${pinned ? `, apps pinned to CPU ${APP_CPU} and autocannon to CPU ${LOAD_CPU}` : ', processes not pinned'}.`,
-    '',
-    `## Requests per second (median of ${options.rounds} interleaved rounds)`,
+    `Measured ${new Date().toISOString().slice(0, 10)}, ${options.quick ? 'quick' : 'full'} mode (${options.rounds} rounds of ${options.durationSeconds} s)${full ? '' : `, only the ${options.only} pattern`}, ${about.cpus} cores (${about.cpuModel}), Node.js ${about.node}, load average ${loadBefore.toFixed(2)} before the run${pinned ? `, apps pinned to CPU ${APP_CPU} and autocannon to CPU ${LOAD_CPU}` : ', processes not pinned'}.`,
     '',
   ]
-  tables.push(throughputTable(cells), '')
+  if (cells.length) {
+    tables.push(
+      `## Requests per second (median of ${options.rounds} interleaved rounds)`,
+      '',
+      throughputTable(cells),
+      ''
+    )
+  }
   if (sharedSessionCells.length) {
     tables.push(
       `## Requests per second with all ${options.connections} connections on one session (median of ${options.rounds} interleaved rounds)`,
@@ -478,21 +518,33 @@ async function bench(options: BenchOptions) {
       ''
     )
   }
-  tables.push('## CPU time per request in the app process (median, µs)', '', cpuTable(cells), '')
-  const cpuSpeedups = cells.map((cell) => cell.cpuSpeedup).filter((value) => !Number.isNaN(value))
-  tables.push(
-    `Geometric mean of @adonisjs/session ÷ adonis-satchel CPU per request: ${ratioText(geometricMean(cpuSpeedups))}`,
-    ''
-  )
-  if (stores.includes('redis')) {
+  if (cells.length) {
+    tables.push('## CPU time per request in the app process (median, µs)', '', cpuTable(cells), '')
+    const cpuSpeedups = cells.map((cell) => cell.cpuSpeedup).filter((value) => !Number.isNaN(value))
+    tables.push(
+      `Geometric mean of @adonisjs/session ÷ adonis-satchel CPU per request: ${ratioText(geometricMean(cpuSpeedups))}`,
+      ''
+    )
+  }
+  if (sharedSessionCells.length) {
+    tables.push(
+      `## CPU time per request with all ${options.connections} connections on one session (median, µs)`,
+      '',
+      cpuTable(sharedSessionCells),
+      ''
+    )
+  }
+  if (full && stores.includes('redis')) {
     tables.push('## Redis traffic per request', '', trafficTable(traffic), '')
   }
-  tables.push(
-    '## Calibration: the floor app plus a middleware that spins a known time per request (/none)',
-    '',
-    calibrationTable(calibration),
-    ''
-  )
+  if (calibration.length) {
+    tables.push(
+      '## Calibration: the floor app plus a middleware that spins a known time per request (/none)',
+      '',
+      calibrationTable(calibration),
+      ''
+    )
+  }
   tables.push('## Targets', '')
   for (const target of targets) {
     tables.push(
@@ -525,9 +577,12 @@ async function bench(options: BenchOptions) {
       target: target.line,
     })),
   }
-  await writeFile(RESULTS_FILE, `${JSON.stringify(results, null, 2)}\n`)
-  console.log(`\nWrote ${RESULTS_FILE} (${results.seconds} s)`)
-  console.log(`Wrote ${await writeChart(RESULTS_FILE)}`)
+  const resultsFile = full ? RESULTS_FILE : `${TEMPORARY}results-${options.only}.json`
+  await writeFile(resultsFile, `${JSON.stringify(results, null, 2)}\n`)
+  console.log(`\nWrote ${resultsFile} (${results.seconds} s)`)
+  if (full) {
+    console.log(`Wrote ${await writeChart(RESULTS_FILE)}`)
+  }
   return targets.every((target) => target.pass !== false)
 }
 
@@ -535,7 +590,8 @@ async function bench(options: BenchOptions) {
  * Profile mode: warm one app per store up (adonis-satchel by default, or
  * `--profile=official` / `--profile=floor` to compare), then load every route
  * with the app's V8 CPU profiler on (started over IPC, so the boot is not in
- * the profile), and list the functions with the most self time.
+ * the profile), and list the functions with the most self time. With
+ * `--only=shared`, the routes run with every connection on one session.
  */
 async function profile(options: BenchOptions, variant: Variant) {
   const { stores, satchelRedis } = await runnableStores(options)
@@ -565,11 +621,18 @@ async function profile(options: BenchOptions, variant: Variant) {
           )[variant]
     const files: string[] = []
     const byRoute: Record<string, unknown> = {}
+    const shared = options.only === 'shared'
+    const routes = shared ? SHARED_SESSION_ROUTES : ROUTES
+    if (shared) {
+      for (const seed of Object.keys(cookies)) {
+        cookies[seed] = cookies[seed].map(() => cookies[seed][0])
+      }
+    }
     try {
-      for (const route of ROUTES) {
+      for (const route of routes) {
         const url = `${app.url}${route.path}`
         await load(url, cookies[route.seed], options.bootWarmupSeconds * 3)
-        const file = `${directory}/${route.path.slice(1)}.cpuprofile`
+        const file = `${directory}/${route.path.slice(1)}${shared ? '-shared' : ''}.cpuprofile`
         await app.startProfiling()
         const cpuBefore = await app.cpuTime()
         const result = await load(url, cookies[route.seed], seconds)
