@@ -1,7 +1,6 @@
 import { test } from '@japa/runner'
-import { Writable } from 'node:stream'
-import { Logger } from '@adonisjs/core/logger'
 import * as errors from '../src/errors.js'
+import { captureLog } from '../tests_helpers/log_capture.js'
 import { bootSecurityApp } from './security/helpers.js'
 
 /**
@@ -27,22 +26,10 @@ test.group('errors', () => {
   })
 
   test('log an error with its code as the type', ({ assert }) => {
-    const lines: string[] = []
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString())
-        done()
-      },
-    })
-    const logger = new Logger({
-      enabled: true,
-      name: 'app',
-      level: 'info',
-      desination: destination,
-    })
+    const log = captureLog()
     const error = new errors.E_INVALID_SESSION_CONFIG(['"age" must be positive'])
-    logger.error({ err: error }, error.message)
-    const logged = JSON.parse(lines[0])
+    log.logger().error({ err: error }, error.message)
+    const logged = log.firstEntry()
     assert.equal(logged.err.type, 'E_INVALID_SESSION_CONFIG')
     assert.equal(logged.err.code, 'E_INVALID_SESSION_CONFIG')
     assert.match(logged.err.stack, /^E_INVALID_SESSION_CONFIG: Invalid session config/)

@@ -1,8 +1,7 @@
 import { test } from '@japa/runner'
-import { Writable } from 'node:stream'
-import { Logger } from '@adonisjs/core/logger'
 import { guardStore, safeErrorParts } from '../src/guarded_store.js'
 import type { SessionStoreContract } from '../src/types.js'
+import { captureLog } from '../tests_helpers/log_capture.js'
 
 /**
  * A store whose every call fails with `error`.
@@ -65,24 +64,12 @@ test.group('guardStore', () => {
   })
 
   test('log a store failure with its reason once', async ({ assert }) => {
-    const lines: string[] = []
-    const destination = new Writable({
-      write(chunk, _encoding, done) {
-        lines.push(chunk.toString())
-        done()
-      },
-    })
-    const logger = new Logger({
-      enabled: true,
-      name: 'app',
-      level: 'info',
-      desination: destination,
-    })
+    const log = captureLog()
     const closed = Object.assign(new Error('Connection is closed.'), { code: 'ECONNCLOSED' })
     const store = guardStore('redis', failingStore(closed), 1000)
     const error = await Promise.resolve(store.read('abcdefghijklmnop')).catch((failure) => failure)
-    logger.error({ err: error }, 'request failed')
-    const logged = JSON.parse(lines[0]).err
+    log.logger().error({ err: error }, 'request failed')
+    const logged = log.firstEntry().err
     assert.equal(logged.message, 'The "redis" session store is unavailable: ECONNCLOSED')
     assert.equal(logged.type, 'E_SESSION_STORE_UNAVAILABLE')
   })

@@ -1,7 +1,12 @@
 import { test } from '@japa/runner'
 import type { Router } from '@adonisjs/core/http'
 import vine from '@vinejs/vine'
-import { bootSecurityApp, sessionIdOf, type SecurityApp } from './helpers.js'
+import {
+  bootSecurityApp,
+  sessionIdOf,
+  type SecurityApp,
+  type SecurityAppOptions,
+} from './helpers.js'
 
 /**
  * Field names that are members of `Object.prototype`.
@@ -61,8 +66,29 @@ function signupRoutes(router: Router) {
 }
 
 /**
+ * An app on `store` with the sign-up form of `signupRoutes` and the core
+ * exception handler, closed when the test ends.
+ */
+async function signupApp(
+  cleanup: (close: () => Promise<void>) => void,
+  store: string,
+  session?: SecurityAppOptions['session']
+) {
+  const app = await bootSecurityApp({
+    store,
+    withExceptionHandler: true,
+    routes: signupRoutes,
+    session,
+  })
+  cleanup(() => app.close())
+  return app
+}
+
+/**
  * Submit a failing sign-up form as a browser does (Accept: text/html); JSON
  * bodies reach nested keys that urlencoded forms write as `user[password]`.
+ * `stored()` reads the session as the server store holds it, `flash()` the
+ * flash messages of the next request.
  */
 async function submitSignup(app: SecurityApp, body: Record<string, unknown>) {
   const client = app.client()
@@ -71,7 +97,11 @@ async function submitSignup(app: SecurityApp, body: Record<string, unknown>) {
     body,
     headers: { accept: 'text/html', referer: `${app.url}/form` },
   })
-  return { client, response }
+  return {
+    response,
+    stored: async () => (await app.backend.raw(sessionIdOf(client)!))!,
+    flash: async () => (await client.get('/flash')).json(),
+  }
 }
 
 /**
@@ -108,20 +138,15 @@ test.group('security | form input', () => {
     assert,
     cleanup,
   }) => {
-    const app = await bootSecurityApp({
-      store: 'file',
-      withExceptionHandler: true,
-      routes: signupRoutes,
-    })
-    cleanup(() => app.close())
-    const { client, response } = await submitSignup(app, {
+    const app = await signupApp(cleanup, 'file')
+    const submitted = await submitSignup(app, {
       ...SECRET_FIELDS,
       ...PLAIN_FIELDS,
       user: { 'name': 'Ada', 'Password': 'secret-nested-pw', 'pin-code': 'secret-nested-pin' },
     })
-    assert.equal(response.status, 302)
-    const stored = (await app.backend.raw(sessionIdOf(client)!))!
-    const flash = (await client.get('/flash')).json()
+    assert.equal(submitted.response.status, 302)
+    const stored = await submitted.stored()
+    const flash = await submitted.flash()
     for (const [name, value] of Object.entries(SECRET_FIELDS)) {
       assert.notProperty(flash, name)
       assert.notInclude(stored, value, name)
@@ -138,22 +163,17 @@ test.group('security | form input', () => {
     assert,
     cleanup,
   }) => {
-    const app = await bootSecurityApp({
-      store: 'file',
-      withExceptionHandler: true,
-      routes: signupRoutes,
-    })
-    cleanup(() => app.close())
-    const { client, response } = await submitSignup(app, {
+    const app = await signupApp(cleanup, 'file')
+    const submitted = await submitSignup(app, {
       email: 'not-an-email',
       comment: 'x'.repeat(900 * 1024),
       ['k'.repeat(10 * 1024)]: 'long name',
       nickname: 'ada',
     })
-    assert.equal(response.status, 302)
-    const stored = (await app.backend.raw(sessionIdOf(client)!))!
+    assert.equal(submitted.response.status, 302)
+    const stored = await submitted.stored()
     assert.isBelow(Buffer.byteLength(stored), 4096)
-    const flash = (await client.get('/flash')).json()
+    const flash = await submitted.flash()
     assert.deepEqual(Object.keys(flash.inputErrorsBag), ['email'])
     assert.equal(flash.email, 'not-an-email')
     assert.equal(flash.nickname, 'ada')
@@ -168,20 +188,15 @@ test.group('security | form input', () => {
     assert,
     cleanup,
   }) => {
-    const app = await bootSecurityApp({
-      store: 'file',
-      withExceptionHandler: true,
-      routes: signupRoutes,
-    })
-    cleanup(() => app.close())
+    const app = await signupApp(cleanup, 'file')
     const fields = Object.fromEntries(
       Array.from({ length: 200 }, (_, index) => [`field${index}`, 'y'.repeat(4000)])
     )
-    const { client, response } = await submitSignup(app, { email: 'not-an-email', ...fields })
-    assert.equal(response.status, 302)
-    const stored = (await app.backend.raw(sessionIdOf(client)!))!
+    const submitted = await submitSignup(app, { email: 'not-an-email', ...fields })
+    assert.equal(submitted.response.status, 302)
+    const stored = await submitted.stored()
     assert.isBelow(Buffer.byteLength(stored), 36 * 1024)
-    const flash = (await client.get('/flash')).json()
+    const flash = await submitted.flash()
     assert.equal(flash.email, 'not-an-email')
     assert.property(flash.inputErrorsBag, 'email')
     const kept = Object.keys(flash).filter((key) => key.startsWith('field'))
@@ -193,21 +208,16 @@ test.group('security | form input', () => {
     assert,
     cleanup,
   }) => {
-    const app = await bootSecurityApp({
-      store: 'cookie',
-      withExceptionHandler: true,
-      routes: signupRoutes,
-    })
-    cleanup(() => app.close())
-    const { client, response } = await submitSignup(app, {
+    const app = await signupApp(cleanup, 'cookie')
+    const submitted = await submitSignup(app, {
       email: 'not-an-email',
       first: 'a'.repeat(1500),
       second: 'b'.repeat(700),
       third: 'c'.repeat(700),
       fourth: 'd'.repeat(700),
     })
-    assert.equal(response.status, 302)
-    const flash = (await client.get('/flash')).json()
+    assert.equal(submitted.response.status, 302)
+    const flash = await submitted.flash()
     assert.property(flash.inputErrorsBag, 'email')
     assert.equal(flash.email, 'not-an-email')
     assert.notProperty(flash, 'first')
@@ -221,14 +231,10 @@ test.group('security | form input', () => {
     assert,
     cleanup,
   }) => {
-    const app = await bootSecurityApp({
-      store: 'memory',
-      withExceptionHandler: true,
-      routes: signupRoutes,
-      session: { flashInputLimits: { field: '1kb', total: 3000 } },
+    const app = await signupApp(cleanup, 'memory', {
+      flashInputLimits: { field: '1kb', total: 3000 },
     })
-    cleanup(() => app.close())
-    const { client } = await submitSignup(app, {
+    const submitted = await submitSignup(app, {
       email: 'not-an-email',
       short: 'a'.repeat(900),
       long: 'b'.repeat(1100),
@@ -236,7 +242,7 @@ test.group('security | form input', () => {
       third: 'd'.repeat(900),
       fourth: 'e'.repeat(900),
     })
-    const flash = (await client.get('/flash')).json()
+    const flash = await submitted.flash()
     assert.deepEqual(
       Object.keys(flash).filter((key) => /^(short|long|second|third|fourth)$/.test(key)),
       ['short', 'second', 'third']

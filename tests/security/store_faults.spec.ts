@@ -1,8 +1,8 @@
 import { test } from '@japa/runner'
 import { mkdir, rm, symlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import { ExceptionHandler } from '@adonisjs/core/http'
+import { captureLog } from '../../tests_helpers/log_capture.js'
 import {
   assertAvailable,
   bootSecurityApp,
@@ -22,35 +22,20 @@ class ProductionExceptionHandler extends ExceptionHandler {
 }
 
 /**
- * A pino destination that keeps every line the app logs.
+ * Boot an app on `store` whose errors are handled and logged as in
+ * production, closed when the test ends.
  */
-function logCapture() {
-  const lines: string[] = []
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(String(chunk))
-      done()
-    },
-  })
-  const config = {
-    logger: {
-      default: 'app',
-      loggers: { app: { enabled: true, name: 'app', level: 'info', desination: stream } },
-    },
-  }
-  return { lines, config }
-}
-
-/**
- * Boot an app whose errors are handled and logged as in production.
- */
-async function bootFaultApp(store: 'file' | 'redis' | 'database') {
-  const log = logCapture()
+async function bootFaultApp(
+  cleanup: (close: () => Promise<void>) => void,
+  store: 'file' | 'redis' | 'database'
+) {
+  const log = captureLog()
   const app = await bootSecurityApp({
     store,
     withExceptionHandler: ProductionExceptionHandler,
-    config: log.config,
+    config: log.appConfig,
   })
+  cleanup(() => app.close())
   return { app, log: log.lines }
 }
 
@@ -60,8 +45,7 @@ async function bootFaultApp(store: 'file' | 'redis' | 'database') {
  */
 async function assertRedacted(
   assert: any,
-  app: SecurityApp,
-  log: string[],
+  { app, log }: { app: SecurityApp; log: string[] },
   breakEntry: (sessionId: string) => Promise<void>,
   expectedCode: string
 ) {
@@ -86,56 +70,46 @@ async function assertRedacted(
 }
 
 test.group('security | store faults', () => {
-  test('a session file that is a symlink loop (ELOOP) leaks neither id nor path', async ({
-    assert,
-    cleanup,
-  }) => {
-    const { app, log } = await bootFaultApp('file')
-    cleanup(() => app.close())
-    await assertRedacted(
-      assert,
-      app,
-      log,
-      async (sessionId) => {
-        const path = join(app.location, `${sessionId}.txt`)
-        await rm(path)
-        await symlink(path, path)
-      },
-      'ELOOP'
-    )
-  })
+  /** A session file replaced by something the file store cannot read, by the error code. */
+  const BROKEN_FILES = [
+    {
+      title: 'a session file that is a symlink loop (ELOOP)',
+      code: 'ELOOP',
+      replace: (path: string) => symlink(path, path),
+    },
+    {
+      title: 'a session file that became a folder (EISDIR)',
+      code: 'EISDIR',
+      replace: (path: string) => mkdir(path),
+    },
+  ]
 
-  test('a session file that became a folder (EISDIR) leaks neither id nor path', async ({
-    assert,
-    cleanup,
-  }) => {
-    const { app, log } = await bootFaultApp('file')
-    cleanup(() => app.close())
-    await assertRedacted(
-      assert,
-      app,
-      log,
-      async (sessionId) => {
-        const path = join(app.location, `${sessionId}.txt`)
-        await rm(path)
-        await mkdir(path)
-      },
-      'EISDIR'
-    )
-  })
+  for (const broken of BROKEN_FILES) {
+    test(`${broken.title} leaks neither id nor path`, async ({ assert, cleanup }) => {
+      const { app, log } = await bootFaultApp(cleanup, 'file')
+      await assertRedacted(
+        assert,
+        { app, log },
+        async (sessionId) => {
+          const path = join(app.location, `${sessionId}.txt`)
+          await rm(path)
+          await broken.replace(path)
+        },
+        broken.code
+      )
+    })
+  }
 
   test('a Redis error whose command names the session key leaks no id', async ({
     assert,
     cleanup,
   }) => {
     assertAvailable(REDIS_STORE)
-    const { app, log } = await bootFaultApp('redis')
-    cleanup(() => app.close())
+    const { app, log } = await bootFaultApp(cleanup, 'redis')
     const redis = ((await app.app.container.make('redis' as any)) as any).connection('main')
     await assertRedacted(
       assert,
-      app,
-      log,
+      { app, log },
       async (sessionId) => {
         const [key] = await redis.keys(`*${sessionId}*`)
         await redis.del(key)
@@ -149,13 +123,11 @@ test.group('security | store faults', () => {
     assert,
     cleanup,
   }) => {
-    const { app, log } = await bootFaultApp('database')
-    cleanup(() => app.close())
+    const { app, log } = await bootFaultApp(cleanup, 'database')
     const db = ((await app.app.container.make('lucid.db' as any)) as any).connection('sqlite')
     await assertRedacted(
       assert,
-      app,
-      log,
+      { app, log },
       async () => {
         for (const event of ['INSERT', 'UPDATE']) {
           await db.rawQuery(
