@@ -7,7 +7,13 @@
  * half of the sessions expired, and the memory store's heap per session
  * against @adonisjs/session's memory store (both through their middleware).
  *
- * Usage: npm run bench:scale [-- <stores,…|all> [<sizes,…>]]
+ * Every size of a store is loaded side by side (its own table, folder, key
+ * prefix or store) and measured in interleaved rounds, the order of the sizes
+ * reversed every round, so load from other processes falls on every size
+ * alike: a p50 is the median of the rounds' p50s. `file-uncached` is the file
+ * store remembering nothing (`cacheBytes: 0`): every read opens its file.
+ *
+ * Usage: npm run bench:scale [-- <stores,…|all> [<sizes,…> [<rounds>]]]
  * Writes bench/scale_results.json.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -41,7 +47,7 @@ import { createSessionTable, startDynamoDB } from '../tests_helpers/dynalite.js'
 import { redisSettings } from './settings.js'
 
 const OFFICIAL_PACKAGE: string = 'adonisjs-session-official'
-const STORES = ['memory', 'file', 'redis', 'database', 'dynamodb'] as const
+const STORES = ['memory', 'file', 'file-uncached', 'redis', 'database', 'dynamodb'] as const
 type Store = (typeof STORES)[number]
 const AGE_SECONDS = 7200
 const SAMPLES = 1000
@@ -53,7 +59,7 @@ const USER = 'scale-user'
  */
 const PRUNE_LIMIT: Partial<Record<Store, number>> = { dynamodb: 10_000 }
 
-const [storesText, sizesText] = process.argv.slice(2)
+const [storesText, sizesText, roundsText] = process.argv.slice(2)
 const chosenStores = (
   !storesText || storesText === 'all' ? STORES : storesText.split(',')
 ) as Store[]
@@ -61,11 +67,17 @@ for (const store of chosenStores) {
   if (!STORES.includes(store)) throw new Error(`"${store}" is not one of ${STORES.join(', ')}`)
 }
 const sizes = (sizesText ?? '1000,10000,100000').split(',').map(Number)
+const rounds = Number(roundsText ?? 5)
 
 /** The data of a populated session, with the metadata a real session carries. */
 function sessionData(index: number): SessionData {
   const now = Date.now()
   return { visits: index, [METADATA_KEY]: { createdAt: now, lastSeenAt: now } } as SessionData
+}
+
+/** The median of some numbers. */
+function median(values: number[]): number {
+  return percentile(values, 50)
 }
 
 /** The p-th percentile of some numbers. */
@@ -87,6 +99,8 @@ async function timed(action: () => unknown): Promise<number> {
 interface Subject {
   store: SessionStoreWithTaggingContract & { prune(): Promise<number> | number }
   load(ids: string[]): Promise<void>
+  /** Bring the backend to the state a long-running one has after a bulk load. */
+  settle?(): Promise<void>
   expire(ids: string[]): Promise<void>
   close(): Promise<void>
 }
@@ -113,9 +127,12 @@ async function subjectOf(name: Store): Promise<Subject> {
         async close() {},
       }
     }
-    case 'file': {
+    case 'file':
+    case 'file-uncached': {
       const location = mkdtempSync(join(tmpdir(), 'satchel-scale-'))
-      const store = new FileStore(location, AGE_SECONDS)
+      const store = new FileStore(location, AGE_SECONDS, {
+        cacheBytes: name === 'file-uncached' ? 0 : undefined,
+      })
       return {
         store,
         async load(ids) {
@@ -134,7 +151,7 @@ async function subjectOf(name: Store): Promise<Subject> {
     }
     case 'redis': {
       const client = new Redis(redisSettings())
-      const prefix = `satchel-scale:${Date.now()}:`
+      const prefix = `satchel-scale:${Date.now()}:${Math.random().toString(36).slice(2)}:`
       const store = new RedisStore(client, AGE_SECONDS, prefix)
       return {
         store,
@@ -196,6 +213,15 @@ async function subjectOf(name: Store): Promise<Subject> {
               .update({ expires_at: new Date(Date.now() - 60_000) })
           }
         },
+        /*
+         * What autovacuum does on its own a minute after a bulk load (the
+         * planner's statistics, the visibility map) and the checkpoint that
+         * follows it; this machine's PostgreSQL runs with autovacuum off.
+         */
+        async settle() {
+          await client.rawQuery(`VACUUM ANALYZE "${tableName}"`)
+          await client.rawQuery('CHECKPOINT')
+        },
         async close() {
           await dropSessionsTable(client, tableName)
           await closeDatabase(db)
@@ -248,8 +274,13 @@ async function subjectOf(name: Store): Promise<Subject> {
 interface ScaleCell {
   store: Store
   sessions: number
+  /** p50: the median of the rounds' p50s; p99: over every sample of every round. */
   readMs: { p50: number; p99: number }
   writeMs: { p50: number; p99: number }
+  /** The p50 of each round, in the order of the rounds. */
+  readP50ByRound: number[]
+  writeP50ByRound: number[]
+  /** The median of 5 calls per round. */
   taggedMs: number
   destroyTaggedMs: number
   /** Null when the store has more sessions than PRUNE_LIMIT allows. */
@@ -257,68 +288,107 @@ interface ScaleCell {
   loadSeconds: number
 }
 
-async function latencies(ids: string[], call: (id: string) => unknown) {
+/** The latency of `call` on `samples` random sessions, in milliseconds. */
+async function latencies(ids: string[], samples: number, call: (id: string) => unknown) {
   const times: number[] = []
-  for (let sample = 0; sample < SAMPLES; sample++) {
+  for (let sample = 0; sample < samples; sample++) {
     const id = ids[Math.floor(Math.random() * ids.length)]
     times.push(await timed(() => call(id)))
   }
-  return { p50: percentile(times, 50), p99: percentile(times, 99) }
+  return times
+}
+
+/** One size of a store under test: its own backend, sessions and measurements. */
+interface Sized {
+  size: number
+  subject: Subject
+  live: string[]
+  loadSeconds: number
+  reads: number[]
+  writes: number[]
+  readP50ByRound: number[]
+  writeP50ByRound: number[]
+  tagged: number[]
 }
 
 const cells: ScaleCell[] = []
+const samplesPerRound = Math.ceil(SAMPLES / rounds)
 
 for (const name of chosenStores) {
-  const subject = await subjectOf(name)
-  const { store } = subject
-  const live: string[] = []
+  const sized: Sized[] = []
   try {
     for (const size of sizes) {
+      const subject = await subjectOf(name)
       const loadStart = performance.now()
-      const added = Array.from({ length: size - live.length }, () => newSessionId())
-      await subject.load(added)
-      live.push(...added)
-      const loadSeconds = (performance.now() - loadStart) / 1000
-      if (size === sizes[0]) {
-        /* Warm up (JIT, connections) before the first measurement. */
-        await latencies(live, (id) => store.read(id))
-        await latencies(live, (id) => store.write(id, sessionData(1)))
+      const live = Array.from({ length: size }, () => newSessionId())
+      sized.push({
+        size,
+        subject,
+        live,
+        loadSeconds: 0,
+        reads: [],
+        writes: [],
+        readP50ByRound: [],
+        writeP50ByRound: [],
+        tagged: [],
+      })
+      await subject.load(live)
+      await subject.settle?.()
+      sized[sized.length - 1].loadSeconds = (performance.now() - loadStart) / 1000
+      for (const id of Array.from({ length: 5 }, () => newSessionId())) {
+        await subject.store.write(id, sessionData(0))
+        await subject.store.tag(id, USER)
       }
-      const readMs = await latencies(live, (id) => store.read(id))
-      const writeMs = await latencies(live, (id) => store.write(id, sessionData(1)))
-      const tagged = Array.from({ length: 5 }, () => newSessionId())
-      for (const id of tagged) {
-        await store.write(id, sessionData(0))
-        await store.tag(id, USER)
+      /* Warm up (JIT, connections) before the first measurement. */
+      await latencies(live, samplesPerRound, (id) => subject.store.read(id))
+      await latencies(live, samplesPerRound, (id) => subject.store.write(id, sessionData(1)))
+    }
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? sized : [...sized].reverse()
+      for (const entry of order) {
+        const { store } = entry.subject
+        const reads = await latencies(entry.live, samplesPerRound, (id) => store.read(id))
+        const writes = await latencies(entry.live, samplesPerRound, (id) =>
+          store.write(id, sessionData(1))
+        )
+        entry.reads.push(...reads)
+        entry.writes.push(...writes)
+        entry.readP50ByRound.push(median(reads))
+        entry.writeP50ByRound.push(median(writes))
+        for (let call = 0; call < 5; call++) {
+          entry.tagged.push(await timed(() => store.tagged(USER)))
+        }
       }
-      await store.tagged(USER)
-      const taggedMs = await timed(() => store.tagged(USER))
+    }
+    for (const entry of sized) {
+      const { store } = entry.subject
       const destroyTaggedMs = await timed(async () => {
         for (const session of await store.tagged(USER)) await store.destroy(session.id)
       })
       let pruneMs: number | null = null
-      if (size <= (PRUNE_LIMIT[name] ?? Number.POSITIVE_INFINITY)) {
-        const expired = live.splice(0, Math.floor(live.length / 2))
-        await subject.expire(expired)
+      if (entry.size <= (PRUNE_LIMIT[name] ?? Number.POSITIVE_INFINITY)) {
+        await entry.subject.expire(entry.live.slice(0, Math.floor(entry.live.length / 2)))
         pruneMs = await timed(() => store.prune())
       }
-      const cell = {
+      const cell: ScaleCell = {
         store: name,
-        sessions: size,
-        readMs,
-        writeMs,
-        taggedMs,
+        sessions: entry.size,
+        readMs: { p50: median(entry.readP50ByRound), p99: percentile(entry.reads, 99) },
+        writeMs: { p50: median(entry.writeP50ByRound), p99: percentile(entry.writes, 99) },
+        readP50ByRound: entry.readP50ByRound,
+        writeP50ByRound: entry.writeP50ByRound,
+        taggedMs: median(entry.tagged),
         destroyTaggedMs,
         pruneMs,
-        loadSeconds,
+        loadSeconds: entry.loadSeconds,
       }
       cells.push(cell)
       console.log(
-        `${name.padEnd(8)} ${String(size).padStart(6)} sessions  read p50 ${readMs.p50.toFixed(3)} p99 ${readMs.p99.toFixed(3)} ms  write p50 ${writeMs.p50.toFixed(3)} p99 ${writeMs.p99.toFixed(3)} ms  tagged ${taggedMs.toFixed(2)} ms  destroyTagged ${destroyTaggedMs.toFixed(2)} ms  prune (half expired) ${pruneMs === null ? `skipped above ${PRUNE_LIMIT[name]} sessions` : `${pruneMs.toFixed(0)} ms`}  (loaded in ${loadSeconds.toFixed(1)} s)`
+        `${name.padEnd(13)} ${String(entry.size).padStart(6)} sessions  read p50 ${cell.readMs.p50.toFixed(3)} p99 ${cell.readMs.p99.toFixed(3)} ms  write p50 ${cell.writeMs.p50.toFixed(3)} p99 ${cell.writeMs.p99.toFixed(3)} ms  tagged ${cell.taggedMs.toFixed(2)} ms  destroyTagged ${destroyTaggedMs.toFixed(2)} ms  prune (half expired) ${pruneMs === null ? `skipped above ${PRUNE_LIMIT[name]} sessions` : `${pruneMs.toFixed(0)} ms`}  (loaded in ${entry.loadSeconds.toFixed(1)} s)`
       )
     }
   } finally {
-    await subject.close()
+    for (const entry of sized) await entry.subject.close()
   }
 }
 
@@ -384,7 +454,7 @@ const summary = chosenStores.map((store) => ({
 }))
 for (const row of summary) {
   console.log(
-    `${row.store.padEnd(8)} largest/smallest: read p50 ${row.readP50Growth.toFixed(2)}x (target <= 1.2)  write p50 ${row.writeP50Growth.toFixed(2)}x (target <= 1.2)  tagged ${row.taggedGrowth.toFixed(2)}x (target <= 2)`
+    `${row.store.padEnd(13)} largest/smallest: read p50 ${row.readP50Growth.toFixed(2)}x (target <= 1.2)  write p50 ${row.writeP50Growth.toFixed(2)}x (target <= 1.2)  tagged ${row.taggedGrowth.toFixed(2)}x (target <= 2)`
   )
 }
 
@@ -396,6 +466,7 @@ await writeFile(
       node: process.version,
       sizes,
       samples: SAMPLES,
+      rounds,
       targets: { readWriteP50Growth: 1.2, taggedGrowth: 2, heapPerSession: 'satchel <= official' },
       cells,
       summary,
