@@ -9,7 +9,10 @@ export interface Snippet {
   code: string
 }
 
-/** The small app that provides what the snippets import but do not define (env, the user model). */
+/**
+ * The small app that provides what the snippets import but do not define (env, the user
+ * model, the route registry an AdonisJS 7 app generates).
+ */
 const FIXTURE_APP = 'tests/fixtures/docs_app'
 
 /** The folders AdonisJS apps alias with `#name/*` in their package.json `imports`. */
@@ -93,6 +96,7 @@ export async function typecheckSnippets(repo: string, snippets: Snippet[]): Prom
     rootNames: [
       join(repo, FIXTURE_APP, 'app_environment.ts'),
       join(repo, FIXTURE_APP, 'types/luxon.d.ts'),
+      join(repo, FIXTURE_APP, 'types/routes.d.ts'),
       ...files.map((file) => file.path),
     ],
     options: {
