@@ -52,83 +52,81 @@ function contextOf(redirect: Redirect): HttpContext {
   return ctx
 }
 
-let registered = false
+/** The redirect helpers adonis-satchel adds to the framework's `Redirect`. */
+const redirectMethods: Pick<Redirect, 'withIntendedUrl' | 'toIntended' | 'toIntendedRoute'> = {
+  withIntendedUrl(this: Redirect) {
+    const { request, session, route } = contextOf(this)
+    if (request.method() === 'GET' && !request.ajax() && route) {
+      session.setIntendedUrl(request.url(true))
+    }
+    return this
+  },
+  toIntended(this: Redirect, fallback: string = '/') {
+    return this.toPath(contextOf(this).session.pullIntendedUrl() ?? fallback)
+  },
+  toIntendedRoute(this: Redirect, routeIdentifier, params, options) {
+    const url = contextOf(this).session.pullIntendedUrl()
+    if (url) {
+      return this.toPath(url)
+    }
+    // AdonisJS 7 types toRoute from the app's route registry; the runtime call is the same.
+    return (this.toRoute as (...args: unknown[]) => void)(routeIdentifier, params, options)
+  },
+}
+
+/** AdonisJS 7's `Redirect.getPreviousUrl`. */
+type GetPreviousUrl = (this: Redirect, fallback: string) => string
+
+/** The Redirect's `getPreviousUrl` before adonis-satchel's (AdonisJS 7: the Referer header). */
+let referrerPreviousUrl: GetPreviousUrl | undefined
+
+/**
+ * AdonisJS 7's `getPreviousUrl`: a same-site path kept under
+ * `redirect.previousUrl` in the session wins over the Referer header, once.
+ */
+function previousUrlFromSession(this: Redirect, fallback: string): string {
+  const session = (contexts.get(this) ?? HttpContext.get())?.session
+  if (session?.initiated && !session.readonly && session.has(PREVIOUS_URL_KEY)) {
+    const url = session.pull(PREVIOUS_URL_KEY)
+    if (isSafeRedirectPath(url)) {
+      return url
+    }
+  }
+  return referrerPreviousUrl!.call(this, fallback)
+}
+
+let responseWrapped = false
 
 /**
  * Add the intended-URL methods to the AdonisJS `Redirect` class (called from the
  * provider's boot). Only same-site paths are remembered and followed, so an
- * intended URL can never become an open redirect.
+ * intended URL can never become an open redirect. Each boot puts the methods
+ * back if another package replaced them since (`@adonisjs/session` 8 sets its
+ * own when its middleware module is imported).
  */
 export function registerRedirectMacros() {
-  if (registered) {
-    return
-  }
-  registered = true
-
-  const makeRedirect = ResponseClass.prototype.redirect
-  ResponseClass.macro('redirect', function (this: { ctx?: HttpContext }, ...args: any[]) {
-    const result = (makeRedirect as (...params: any[]) => Redirect | void).apply(this, args)
-    if (result instanceof Redirect && this.ctx) {
-      contexts.set(result, this.ctx)
-    }
-    return result
-  })
-
-  const methods: Pick<Redirect, 'withIntendedUrl' | 'toIntended' | 'toIntendedRoute'> = {
-    withIntendedUrl(this: Redirect) {
-      const { request, session, route } = contextOf(this)
-      if (request.method() === 'GET' && !request.ajax() && route) {
-        session.setIntendedUrl(request.url(true))
+  if (!responseWrapped) {
+    responseWrapped = true
+    const makeRedirect = ResponseClass.prototype.redirect
+    ResponseClass.macro('redirect', function (this: { ctx?: HttpContext }, ...args: any[]) {
+      const result = (makeRedirect as (...params: any[]) => Redirect | void).apply(this, args)
+      if (result instanceof Redirect && this.ctx) {
+        contexts.set(result, this.ctx)
       }
-      return this
-    },
-    toIntended(this: Redirect, fallback: string = '/') {
-      return this.toPath(contextOf(this).session.pullIntendedUrl() ?? fallback)
-    },
-    toIntendedRoute(this: Redirect, routeIdentifier, params, options) {
-      const url = contextOf(this).session.pullIntendedUrl()
-      if (url) {
-        return this.toPath(url)
-      }
-      // AdonisJS 7 types toRoute from the app's route registry; the runtime call is the same.
-      return (this.toRoute as (...args: unknown[]) => void)(routeIdentifier, params, options)
-    },
-  }
-  for (const [name, method] of Object.entries(methods)) {
-    Object.defineProperty(Redirect.prototype, name, {
-      value: method,
-      writable: true,
-      configurable: true,
+      return result
     })
   }
-  preferPreviousUrlFromSession()
-}
 
-/**
- * Where the framework's Redirect finds the previous URL (`getPreviousUrl`,
- * AdonisJS 7), let a same-site path kept under `redirect.previousUrl` win over
- * the Referer header, once.
- */
-function preferPreviousUrlFromSession() {
-  const prototype = Redirect.prototype as unknown as {
-    getPreviousUrl?: (this: Redirect, fallback: string) => string
-  }
+  const prototype = Redirect.prototype as unknown as Record<string, unknown>
   const getPreviousUrl = prototype.getPreviousUrl
-  if (typeof getPreviousUrl !== 'function') {
-    return
+  const methods: Record<string, unknown> = { ...redirectMethods }
+  if (typeof getPreviousUrl === 'function') {
+    referrerPreviousUrl ??= getPreviousUrl as GetPreviousUrl
+    methods.getPreviousUrl = previousUrlFromSession
   }
-  Object.defineProperty(prototype, 'getPreviousUrl', {
-    value: function (this: Redirect, fallback: string) {
-      const session = (contexts.get(this) ?? HttpContext.get())?.session
-      if (session?.initiated && !session.readonly && session.has(PREVIOUS_URL_KEY)) {
-        const url = session.pull(PREVIOUS_URL_KEY)
-        if (isSafeRedirectPath(url)) {
-          return url
-        }
-      }
-      return getPreviousUrl.call(this, fallback)
-    },
-    writable: true,
-    configurable: true,
-  })
+  for (const [name, method] of Object.entries(methods)) {
+    if (prototype[name] !== method) {
+      Object.defineProperty(prototype, name, { value: method, writable: true, configurable: true })
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { createTestApp, CookieClient, type TestApp } from '../tests_helpers/inde
 import { defineConfig, stores } from '../index.js'
 import { Redirect } from '@adonisjs/core/http'
 import { redirectBackLocation } from '../tests_helpers/framework.js'
+import { importOfficialMiddleware } from '../tests_helpers/official_app.js'
 
 /**
  * What an auth guard throws for a guest: its `handle` sends the user to sign
@@ -43,49 +44,57 @@ function rawGet(url: string, path: string, cookie: string) {
   )
 }
 
+/**
+ * Boot the app of the intended-URL tests: the memory store, a guarded page,
+ * login routes and routes that drive the session's intended and previous URLs.
+ */
+function bootIntendedUrlApp(): Promise<TestApp> {
+  return createTestApp({
+    session: defineConfig({ store: 'memory', stores: { memory: stores.memory() } }),
+    routes: async (router, application) => {
+      const server = await application.container.make('server')
+      server.errorHandler(() => import('./fixtures/app_exception_handler.js'))
+      router.get('/orders', ({ session }) => {
+        if (!session.get('user')) {
+          throw new GuestError('Sign in first')
+        }
+        return 'orders'
+      })
+      router.post('/orders', ({ response }) => {
+        return response.redirect().withIntendedUrl().toPath('/login')
+      })
+      router.get('/login', () => 'login form').as('login')
+      router.get('/home', () => 'home').as('home')
+      router.post('/login', ({ session, response }) => {
+        session.put('user', { id: 1 })
+        return response.redirect().toIntended('/dashboard')
+      })
+      router.post('/login-default', ({ response }) => response.redirect().toIntended())
+      router.post('/login-route', ({ response }) => {
+        return response.redirect().toIntendedRoute('home')
+      })
+      router.post('/api', async ({ request, session }) => {
+        const { action, url } = request.body()
+        if (action === 'set') session.setIntendedUrl(url)
+        if (action === 'clear') session.clearIntendedUrl()
+        if (action === 'pull') return { pulled: session.pullIntendedUrl() ?? null }
+        if (action === 'store-raw') session.put('redirect.intendedUrl', url)
+        return { intended: session.getIntendedUrl() ?? null, all: session.all() }
+      })
+      router.post('/previous', ({ request, session }) => {
+        session.put('redirect.previousUrl', request.input('url'))
+      })
+      router.post('/back', ({ response }) => response.redirect().back())
+      router.get('/*', ({ response }) => response.redirect().withIntendedUrl().toPath('/login'))
+    },
+  })
+}
+
 test.group('intended url', (group) => {
   let app: TestApp
 
   group.setup(async () => {
-    app = await createTestApp({
-      session: defineConfig({ store: 'memory', stores: { memory: stores.memory() } }),
-      routes: async (router, application) => {
-        const server = await application.container.make('server')
-        server.errorHandler(() => import('./fixtures/app_exception_handler.js'))
-        router.get('/orders', ({ session }) => {
-          if (!session.get('user')) {
-            throw new GuestError('Sign in first')
-          }
-          return 'orders'
-        })
-        router.post('/orders', ({ response }) => {
-          return response.redirect().withIntendedUrl().toPath('/login')
-        })
-        router.get('/login', () => 'login form').as('login')
-        router.get('/home', () => 'home').as('home')
-        router.post('/login', ({ session, response }) => {
-          session.put('user', { id: 1 })
-          return response.redirect().toIntended('/dashboard')
-        })
-        router.post('/login-default', ({ response }) => response.redirect().toIntended())
-        router.post('/login-route', ({ response }) => {
-          return response.redirect().toIntendedRoute('home')
-        })
-        router.post('/api', async ({ request, session }) => {
-          const { action, url } = request.body()
-          if (action === 'set') session.setIntendedUrl(url)
-          if (action === 'clear') session.clearIntendedUrl()
-          if (action === 'pull') return { pulled: session.pullIntendedUrl() ?? null }
-          if (action === 'store-raw') session.put('redirect.intendedUrl', url)
-          return { intended: session.getIntendedUrl() ?? null, all: session.all() }
-        })
-        router.post('/previous', ({ request, session }) => {
-          session.put('redirect.previousUrl', request.input('url'))
-        })
-        router.post('/back', ({ response }) => response.redirect().back())
-        router.get('/*', ({ response }) => response.redirect().withIntendedUrl().toPath('/login'))
-      },
-    })
+    app = await bootIntendedUrlApp()
     return () => app.close()
   })
 
@@ -155,6 +164,20 @@ test.group('intended url', (group) => {
     await browser.post('/previous', { url: 'https://evil.com/phish' })
     const unsafe = await browser.post('/back', {}, { referer })
     assert.equal(unsafe.headers.get('location'), redirectBackLocation(referer))
+  })
+
+  test('a boot puts back the previous url check after another session package replaced it', async ({
+    assert,
+    cleanup,
+  }) => {
+    await importOfficialMiddleware()
+    const again = await bootIntendedUrlApp()
+    cleanup(() => again.close())
+    const browser = new CookieClient(again.url)
+    const referer = `${again.url}/from-referer`
+    await browser.post('/previous', { url: 'https://evil.com/phish' })
+    const back = await browser.post('/back', {}, { referer })
+    assert.equal(back.headers.get('location'), redirectBackLocation(referer))
   })
 
   test('set, get, pull and clear keep the url under redirect.intendedUrl', async ({ assert }) => {

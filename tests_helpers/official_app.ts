@@ -26,3 +26,12 @@ export async function createOfficialTestApp(
     options
   )
 }
+
+/**
+ * Load the official middleware module, as the first request of an official
+ * app does: @adonisjs/session 8.x (AdonisJS 7) sets its own Redirect helpers
+ * (`getPreviousUrl`, `withIntendedUrl`, …) when it is imported.
+ */
+export async function importOfficialMiddleware(): Promise<void> {
+  await import(OFFICIAL_MIDDLEWARE)
+}
