@@ -27,8 +27,8 @@ export const ResponseClass = (isAdonis7 ? httpExports.HttpResponse : httpExports
 }
 
 /**
- * The app's default encrypter on AdonisJS 7 (an `Encryption` of
- * @boringnode/encryption): what the framework seals encrypted cookies with.
+ * What seals and opens values with one key the way the app's default
+ * encrypter does on AdonisJS 7 (a driver of @boringnode/encryption).
  */
 export interface AppEncrypter {
   encrypt(payload: unknown, expiresIn?: string | number, purpose?: string): string
@@ -37,13 +37,14 @@ export interface AppEncrypter {
 
 /**
  * The secrets of an app: `keys` newest first (the first signs and seals),
- * where they come from (named in errors) and, on AdonisJS 7, the app's
- * default encrypter for the cookie store's data cookie.
+ * where they come from (named in errors) and, on AdonisJS 7, the driver of
+ * the app's default encrypter for a key: what the framework seals encrypted
+ * cookies with, used for the cookie store's data cookie.
  */
 export interface AppSecrets {
   keys: string[]
   source: string
-  encrypter?: AppEncrypter
+  encrypterFor?: (key: string) => AppEncrypter
 }
 
 /** How to fix a missing or short key, per major. */
@@ -70,7 +71,8 @@ function checked(secrets: AppSecrets): AppSecrets {
 /**
  * The keys AdonisJS itself signs cookies with. AdonisJS 6: `appKey` of
  * `config/app.ts`. AdonisJS 7: the keys of the default encrypter in
- * `config/encryption.ts`, plus that encrypter (resolved from the container).
+ * `config/encryption.ts`, plus that encrypter's driver, so a value sealed
+ * with any key (also one of `previousKeys`) opens and tells which key made it.
  */
 export async function readAppSecrets(app: ApplicationService): Promise<AppSecrets> {
   if (!isAdonis7) {
@@ -78,15 +80,16 @@ export async function readAppSecrets(app: ApplicationService): Promise<AppSecret
   }
   const resolved = await configProvider.resolve<{
     default?: string
-    list: Record<string, { keys?: unknown[] }>
+    list: Record<string, { keys?: unknown[]; driver?: (key: string) => AppEncrypter }>
   }>(app, app.config.get('encryption'))
   const encrypterConfig = resolved?.default ? resolved.list[resolved.default] : undefined
   const keys = (encrypterConfig?.keys ?? []).map(reveal)
   checked({ keys, source: 'config/encryption.ts' })
-  const manager = (await app.container.make('encryption')) as unknown as {
-    use(): AppEncrypter
+  return {
+    keys,
+    source: 'config/encryption.ts',
+    encrypterFor: (key) => encrypterConfig!.driver!(key),
   }
-  return { keys, source: 'config/encryption.ts', encrypter: manager.use() }
 }
 
 /**

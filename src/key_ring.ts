@@ -124,7 +124,7 @@ function checked(
 }
 
 /**
- * How many expiries of values sealed by the app's encrypter are remembered.
+ * How many expiries of values sealed with the app's encrypter are remembered.
  */
 const SEALED_EXPIRIES_LIMIT = 2000
 
@@ -133,13 +133,15 @@ const SEALED_EXPIRIES_LIMIT = 2000
  * (`s:` signed and `e:` encrypted cookies), with a list of keys: the first signs,
  * every key verifies, so app keys can rotate without logging anyone out.
  *
- * Given the app's encrypter (AdonisJS 7), it seals with it, as the framework
- * seals its encrypted cookies (`gcm` in new apps), and still opens the legacy
- * AES-256-CBC values of AdonisJS 6, reporting them stale so they are re-sealed.
+ * Given the app's encrypter for a key (AdonisJS 7), it seals with the newest
+ * key the way the framework seals its encrypted cookies (`gcm` in new apps),
+ * opens with every key, and still opens the legacy AES-256-CBC values of
+ * AdonisJS 6, reporting them stale so they are re-sealed.
  */
 export class KeyRing {
   #keys: DerivedKey[]
-  #encrypter: AppEncrypter | undefined
+  /** The app's encrypter for each key, in the order of the keys (AdonisJS 7). */
+  #encrypters: AppEncrypter[] | undefined
   /** Recently decrypted values (sealed → plain text), within a byte budget. */
   #opened: ByteBudgetCache<string, OpenedValue>
   /**
@@ -152,16 +154,20 @@ export class KeyRing {
    * @param secrets the keys, the newest (which seals) first
    * @param options.cacheBytes the most the remembered decrypted values may
    *   take, in bytes (16 MiB by default; 0 decrypts every time)
-   * @param options.encrypter the app's default encrypter (AdonisJS 7): seals
-   *   and opens `e:` values in the framework's format
+   * @param options.encrypterFor the app's default encrypter for one key
+   *   (AdonisJS 7): seals and opens `e:` values in the framework's format
    */
-  constructor(secrets: string[], options: { cacheBytes?: number; encrypter?: AppEncrypter } = {}) {
+  constructor(
+    secrets: string[],
+    options: { cacheBytes?: number; encrypterFor?: (key: string) => AppEncrypter } = {}
+  ) {
     this.#opened = new ByteBudgetCache(options.cacheBytes ?? DEFAULT_CACHE_BYTES, openedValueBytes)
     this.#keys = secrets.map((secret) => {
       const cryptoKey = createHash('sha256').update(secret).digest()
       return { cryptoKey, hmacKey: createSecretKey(cryptoKey) }
     })
-    this.#encrypter = options.encrypter
+    const encrypterFor = options.encrypterFor
+    this.#encrypters = encrypterFor && secrets.map((secret) => encrypterFor(secret))
   }
 
   /** The bytes the remembered decrypted values take now (estimated). */
@@ -211,8 +217,8 @@ export class KeyRing {
    * optionally with an expiry date sealed inside: `e:<cipher>.<iv>.<hmac>`.
    */
   encrypt(value: unknown, purpose: string, expiresAt?: Date): string {
-    if (this.#encrypter) {
-      return this.#seal(this.#encrypter, value, purpose, expiresAt)
+    if (this.#encrypters) {
+      return this.#seal(this.#encrypters[0], value, purpose, expiresAt)
     }
     const { cryptoKey, hmacKey } = this.#keys[0]
     const iv = randomBase64Url(12)
@@ -231,8 +237,8 @@ export class KeyRing {
    * of parsed again.
    */
   decrypt<T = unknown>(sealed: string, purpose: string): VerifiedValue<T> | null {
-    if (this.#encrypter) {
-      const value = this.#unseal<T>(this.#encrypter, sealed, purpose)
+    if (this.#encrypters) {
+      const value = this.#unseal<T>(this.#encrypters, sealed, purpose)
       if (value) {
         return value
       }
@@ -260,7 +266,7 @@ export class KeyRing {
     return (
       unwrapped && {
         value: unwrapped.message as T,
-        stale: opened.keyIndex !== 0 || this.#encrypter !== undefined,
+        stale: opened.keyIndex !== 0 || this.#encrypters !== undefined,
         expiresAt: unwrapped.expiresAt,
       }
     )
@@ -279,16 +285,22 @@ export class KeyRing {
     return sealed
   }
 
-  /** Open a value sealed by the app's encrypter; null when it cannot. */
-  #unseal<T>(encrypter: AppEncrypter, sealed: string, purpose: string): VerifiedValue<T> | null {
+  /**
+   * Open a value sealed by the app's encrypter with any of the keys, stale
+   * when not with the newest; null when no key opens it.
+   */
+  #unseal<T>(encrypters: AppEncrypter[], sealed: string, purpose: string): VerifiedValue<T> | null {
     if (typeof sealed !== 'string' || !sealed.startsWith('e:')) {
       return null
     }
-    const value = encrypter.decrypt<T>(sealed.slice(2), purpose)
-    if (value === null || value === undefined) {
-      return null
+    for (const [index, encrypter] of encrypters.entries()) {
+      const value = encrypter.decrypt<T>(sealed.slice(2), purpose)
+      if (value !== null && value !== undefined) {
+        const stale = index !== 0
+        return { value, stale, expiresAt: stale ? undefined : this.#sealedExpiries.get(sealed) }
+      }
     }
-    return { value, stale: false, expiresAt: this.#sealedExpiries.get(sealed) }
+    return null
   }
 
   /** Verify and decrypt a sealed value, remembering the plain text. */

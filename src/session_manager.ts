@@ -80,7 +80,9 @@ export class SessionManager {
       this.config.cookieName,
       this.config.cookie,
       maxAge as number | undefined,
-      new KeyRing(keys, { encrypter: 'encrypter' in secrets ? secrets.encrypter : undefined })
+      new KeyRing(keys, {
+        encrypterFor: 'encrypterFor' in secrets ? secrets.encrypterFor : undefined,
+      })
     )
   }
 

@@ -6,7 +6,7 @@ import {
   setCookiesOf,
   TEST_APP_KEY,
 } from '../tests_helpers/http_context.js'
-import { adonisMajor, signWithFramework } from '../tests_helpers/framework.js'
+import { adonisMajor, appEncrypterFor, signWithFramework } from '../tests_helpers/framework.js'
 
 const OLD_KEY = 'an-older-app-key-that-rotated-out'
 
@@ -15,9 +15,7 @@ const OLD_KEY = 'an-older-app-key-that-rotated-out'
  * encrypter on AdonisJS 7 (`gcm` in a new app), on its own on AdonisJS 6.
  */
 function appKeyRing(): KeyRing {
-  return new KeyRing([TEST_APP_KEY], {
-    encrypter: adonisMajor === 7 ? createEncryption() : undefined,
-  })
+  return new KeyRing([TEST_APP_KEY], { encrypterFor: appEncrypterFor })
 }
 
 /**
@@ -127,7 +125,7 @@ test.group('KeyRing | encrypted values', () => {
 test.group('KeyRing | with the app encrypter', () => {
   test('seal in the encrypter format and know the expiry it sealed', async ({ assert }) => {
     const encryption = createEncryption()
-    const ring = new KeyRing([TEST_APP_KEY], { encrypter: encryption })
+    const ring = new KeyRing([TEST_APP_KEY], { encrypterFor: () => encryption })
     const expiresAt = new Date(Date.now() + 40)
     const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', expiresAt)
     assert.deepEqual(encryption.decrypt(sealed.slice(2), 'purpose-1234567890'), { a: 1 })
@@ -143,7 +141,7 @@ test.group('KeyRing | with the app encrypter', () => {
 
   test('open what the encrypter sealed elsewhere, its expiry unknown', ({ assert }) => {
     const sealed = `e:${createEncryption().encrypt({ a: 1 }, undefined, 'purpose-1234567890')}`
-    const ring = new KeyRing([TEST_APP_KEY], { encrypter: createEncryption() })
+    const ring = new KeyRing([TEST_APP_KEY], { encrypterFor: createEncryption })
     assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890'), {
       value: { a: 1 },
       stale: false,
@@ -153,16 +151,29 @@ test.group('KeyRing | with the app encrypter', () => {
 
   test('still open the legacy format, stale where the app seals another format', ({ assert }) => {
     const legacy = new KeyRing([TEST_APP_KEY]).encrypt({ a: 1 }, 'purpose-1234567890')
-    const ring = new KeyRing([TEST_APP_KEY], { encrypter: createEncryption() })
+    const ring = new KeyRing([TEST_APP_KEY], { encrypterFor: createEncryption })
     const opened = ring.decrypt(legacy, 'purpose-1234567890')
     assert.deepEqual(opened?.value, { a: 1 })
     assert.equal(opened?.stale, adonisMajor === 7)
     assert.isNull(ring.decrypt(legacy, 'another-purpose-123'))
   })
 
+  test('open a value sealed with an older key, stale, and seal with the newest', ({ assert }) => {
+    const older = `e:${createEncryption(OLD_KEY).encrypt({ a: 1 }, undefined, 'purpose-1234567890')}`
+    const ring = new KeyRing([TEST_APP_KEY, OLD_KEY], { encrypterFor: createEncryption })
+    assert.deepEqual(ring.decrypt(older, 'purpose-1234567890'), {
+      value: { a: 1 },
+      stale: true,
+      expiresAt: undefined,
+    })
+    const resealed = ring.encrypt({ a: 1 }, 'purpose-1234567890')
+    assert.deepEqual(createEncryption().decrypt(resealed.slice(2), 'purpose-1234567890'), { a: 1 })
+    assert.isFalse(ring.decrypt(resealed, 'purpose-1234567890')!.stale)
+  })
+
   test('reject a value no key opens', ({ assert }) => {
     const foreign = `e:${createEncryption(OLD_KEY).encrypt({ a: 1 }, undefined, 'purpose-1234567890')}`
-    const ring = new KeyRing([TEST_APP_KEY], { encrypter: createEncryption() })
+    const ring = new KeyRing([TEST_APP_KEY], { encrypterFor: createEncryption })
     assert.isNull(ring.decrypt(foreign, 'purpose-1234567890'))
     assert.isNull(ring.decrypt('e:not-sealed', 'purpose-1234567890'))
     assert.isNull(ring.decrypt('plain', 'purpose-1234567890'))

@@ -4,9 +4,10 @@ import { appKeyConfigEntries } from './framework.js'
 /**
  * A provider entry that sets the app key once the config is loaded and before
  * any provider boots, so a test app runs with another app key (`app.appKey` on
- * AdonisJS 6, the default encrypter of `config/encryption.ts` on 7).
+ * AdonisJS 6, the default encrypter of `config/encryption.ts` on 7, where it
+ * may be a list of keys, newest first).
  */
-export function appKeyProvider(appKey: string) {
+export function appKeyProvider(appKey: string | string[]) {
   return async () => ({
     default: class AppKeyProvider {
       constructor(public app: ApplicationService) {}

@@ -53,6 +53,14 @@ export function createEncryption(appKey: string = TEST_APP_KEY): Encryption {
 }
 
 /**
+ * What an app's session manager gives its KeyRing as `encrypterFor`: the
+ * app's default encrypter for one key on AdonisJS 7 (`gcm` in a new app),
+ * nothing on 6 (the KeyRing seals in the legacy format itself).
+ */
+export const appEncrypterFor: ((key: string) => Encryption) | undefined =
+  adonisMajor === 7 ? (key) => createEncryption(key) : undefined
+
+/**
  * Sign `value` with the framework's message verifier, valid for `expiresIn`
  * and bound to `purpose`, as the framework signs a cookie (without the `s:`
  * prefix): `encryption.verifier` on 6, `encryption.getMessageVerifier()` on 7.
@@ -80,13 +88,34 @@ interface MessageVerifier {
  * Where the app key lives, as config entries to set on a booted app's config
  * (`app.config.set(path, value)`): `app.appKey` on 6; on 7 the whole
  * `encryption` config, a `gcm` default encrypter with that key (none when
- * `appKey` is undefined).
+ * `appKey` is undefined). A list of keys, newest first, is AdonisJS 7 only.
  */
-export function appKeyConfigEntries(appKey: string | undefined): [path: string, value: unknown][] {
+export function appKeyConfigEntries(
+  appKey: string | string[] | undefined
+): [path: string, value: unknown][] {
   if (adonisMajor === 6) {
+    if (Array.isArray(appKey)) {
+      throw new Error('AdonisJS 6 has one app key: rotate it with "previousKeys"')
+    }
     return [['app.appKey', appKey]]
   }
   return [['encryption', encryptionConfig(appKey)]]
+}
+
+/**
+ * The ways an app rotates its key from `oldKey` to `newKey`, as the app key
+ * and session `previousKeys` of the app after the rotation: `previousKeys` on
+ * both majors; on 7 also the `keys` of `config/encryption.ts`, newest first,
+ * as AdonisJS 7 documents it.
+ */
+export function keyRotations(newKey: string, oldKey: string) {
+  const rotations: { name: string; appKey: string | string[]; previousKeys: string[] }[] = [
+    { name: 'previousKeys', appKey: newKey, previousKeys: [oldKey] },
+  ]
+  if (adonisMajor === 7) {
+    rotations.push({ name: 'the encrypter keys', appKey: [newKey, oldKey], previousKeys: [] })
+  }
+  return rotations
 }
 
 /**
@@ -134,11 +163,15 @@ export function appKeyConfigFiles(appKey: string = TEST_APP_KEY): Record<string,
   }
 }
 
-/** AdonisJS 7's `config/encryption.ts` of a new app, with `appKey` as its key. */
-function encryptionConfig(appKey: string | undefined): unknown {
+/**
+ * AdonisJS 7's `config/encryption.ts` of a new app, with `appKey` as its key
+ * (or its keys, newest first).
+ */
+function encryptionConfig(appKey: string | string[] | undefined): unknown {
+  const keys = appKey === undefined ? [] : [appKey].flat()
   return encryption7.defineConfig({
     default: 'gcm',
-    list: { gcm: encryption7.drivers.aes256gcm({ id: 'gcm', keys: appKey ? [appKey] : [] }) },
+    list: { gcm: encryption7.drivers.aes256gcm({ id: 'gcm', keys }) },
   })
 }
 

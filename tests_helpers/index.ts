@@ -18,7 +18,8 @@ export interface TestAppOptions {
   config?: Record<string, any>
   providers?: (() => Promise<any>)[]
   environment?: 'web' | 'test'
-  appKey?: string
+  /** The app key, or on AdonisJS 7 the keys of the default encrypter, newest first. */
+  appKey?: string | string[]
 }
 
 /**

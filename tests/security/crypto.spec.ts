@@ -10,7 +10,12 @@ import { encodePayload } from '../../src/payload.js'
 import { generateSessionId } from '../../src/session_cookies.js'
 import { defineConfig, stores } from '../../src/define_config.js'
 import { createTestApp } from '../../tests_helpers/index.js'
-import { appConfigWithKey, MISSING_APP_KEY_ERROR } from '../../tests_helpers/framework.js'
+import {
+  appConfigWithKey,
+  appEncrypterFor,
+  keyRotations,
+  MISSING_APP_KEY_ERROR,
+} from '../../tests_helpers/framework.js'
 import {
   APP_KEY,
   bootSecurityApp,
@@ -307,47 +312,50 @@ test.group('security | tampering, cryptography, keys', () => {
   })
 
   for (const store of ['cookie', 'file'] as const) {
-    test(`C7: a ${store} store session made with an old key is re-issued with the newest and a removed key gives a fresh session`, async ({
-      assert,
-      cleanup,
-    }) => {
-      const before = await bootSecurityApp({ store })
-      cleanup(() => before.close())
-      const client = before.client()
-      await client.post('/put', { secret: 'kept' })
-      const id = sessionIdOf(client)!
+    for (const rotation of keyRotations(OTHER_KEY, APP_KEY)) {
+      test(`C7: a ${store} store session made with an old key is re-issued with the newest and a removed key gives a fresh session (${rotation.name})`, async ({
+        assert,
+        cleanup,
+      }) => {
+        const before = await bootSecurityApp({ store })
+        cleanup(() => before.close())
+        const client = before.client()
+        await client.post('/put', { secret: 'kept' })
+        const id = sessionIdOf(client)!
 
-      const rotated = await bootSecurityApp({
-        store,
-        appKey: OTHER_KEY,
-        location: before.location,
-        session: { previousKeys: [APP_KEY] },
-      })
-      cleanup(() => rotated.close())
-      client.baseUrl = rotated.url
-      const captured = new Map(client.jar)
-      const replay = client.jar.get(COOKIE_NAME)!
-      const response = await client.get('/read')
-      assert.deepEqual(response.json().values, { secret: 'kept' })
-      assert.equal(sessionIdOf(client, OTHER_KEY), id)
-      assert.notEqual(client.jar.get(COOKIE_NAME), replay)
-      if (store === 'cookie') {
-        const data = decodeURIComponent(client.jar.get(id)!)
-        assert.deepInclude(new KeyRing([OTHER_KEY]).decrypt(data, id)?.value, { secret: 'kept' })
-      }
+        const rotated = await bootSecurityApp({
+          store,
+          appKey: rotation.appKey,
+          location: before.location,
+          session: { previousKeys: rotation.previousKeys },
+        })
+        cleanup(() => rotated.close())
+        client.baseUrl = rotated.url
+        const captured = new Map(client.jar)
+        const replay = client.jar.get(COOKIE_NAME)!
+        const response = await client.get('/read')
+        assert.deepEqual(response.json().values, { secret: 'kept' })
+        assert.equal(sessionIdOf(client, OTHER_KEY), id)
+        assert.notEqual(client.jar.get(COOKIE_NAME), replay)
+        if (store === 'cookie') {
+          const data = decodeURIComponent(client.jar.get(id)!)
+          const newestOnly = new KeyRing([OTHER_KEY], { encrypterFor: appEncrypterFor })
+          assert.deepInclude(newestOnly.decrypt(data, id)?.value, { secret: 'kept' })
+        }
 
-      const removed = await bootSecurityApp({
-        store,
-        appKey: THIRD_KEY,
-        location: before.location,
+        const removed = await bootSecurityApp({
+          store,
+          appKey: THIRD_KEY,
+          location: before.location,
+        })
+        cleanup(() => removed.close())
+        const stranger = before.client()
+        stranger.baseUrl = removed.url
+        stranger.jar = captured
+        const refused = await stranger.get('/read')
+        assert.equal(refused.status, 200)
+        assert.deepEqual(refused.json(), { values: {}, fresh: true })
       })
-      cleanup(() => removed.close())
-      const stranger = before.client()
-      stranger.baseUrl = removed.url
-      stranger.jar = captured
-      const refused = await stranger.get('/read')
-      assert.equal(refused.status, 200)
-      assert.deepEqual(refused.json(), { values: {}, fresh: true })
-    })
+    }
   }
 })

@@ -272,7 +272,8 @@ export interface SecurityAppOptions {
   calls?: StoreCall[]
   wrap?: WrapOptions
   config?: Record<string, any>
-  appKey?: string
+  /** The app key, or on AdonisJS 7 the keys of the default encrypter, newest first. */
+  appKey?: string | string[]
   location?: string
   /** Boot the Edge provider too, so `ctx.view` exists. */
   withEdge?: boolean
