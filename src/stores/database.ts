@@ -50,6 +50,7 @@ export class DatabaseStore
   #gcProbability: number
   #dialect: string
   #collecting = false
+  #mergeConflicts = 0
 
   constructor(
     client: QueryClientContract,
@@ -66,6 +67,14 @@ export class DatabaseStore
     this.#tableName = options.tableName ?? 'sessions'
     this.#ageMs = ageInSeconds * 1000
     this.#gcProbability = options.gcProbability ?? 2
+  }
+
+  /**
+   * How many compare-and-swaps of this store found the session changed by
+   * someone else since it was read, and were tried again.
+   */
+  get mergeConflicts(): number {
+    return this.#mergeConflicts
   }
 
   /** The write connection's query builder (sessions never read from a replica). */
@@ -128,6 +137,7 @@ export class DatabaseStore
     const swapped =
       typeof snapshot === 'string' && (await this.#compareAndSwap(sessionId, changes, snapshot))
     if (!swapped) {
+      if (typeof snapshot === 'string') this.#mergeConflicts++
       await this.#mergeLocked(sessionId, changes, snapshot)
     }
     this.#collectGarbageSometimes()

@@ -107,6 +107,7 @@ export class DynamoDBStore
   #pendingMerges = new Map<string, PendingMerge[]>()
 
   #ownsClient: boolean
+  #mergeConflicts = 0
 
   constructor(client: DynamoDBClient, ageInSeconds: number, options: DynamoDBStoreOptions = {}) {
     this.#client = client
@@ -115,6 +116,14 @@ export class DynamoDBStore
     this.#userIndexName = options.userIndexName
     this.#ageMs = ageInSeconds * 1000
     this.#ownsClient = options.ownsClient ?? false
+  }
+
+  /**
+   * How many compare-and-swaps of this store found the session changed by
+   * someone else since it was read, and were tried again.
+   */
+  get mergeConflicts(): number {
+    return this.#mergeConflicts
   }
 
   /** Destroy the client when the store created it; a client the app passed is left alone. */
@@ -284,6 +293,7 @@ export class DynamoDBStore
       if (written) {
         return next
       }
+      this.#mergeConflicts++
       if (attempt >= MAX_MERGE_ATTEMPTS) {
         throw new Error(
           `${MAX_MERGE_ATTEMPTS} merges in a row met a newer write of the same session from another process; too many parallel requests change this session`

@@ -169,6 +169,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   #refreshEveryMs: number
   #decoded: DecodedPayloads
   #localCacheBytes: number
+  #mergeConflicts = 0
 
   /**
    * @param connection the connection, or a function returning it on every call
@@ -200,6 +201,14 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
   /** The bytes the decoded data of sessions read again takes now (estimated). */
   get cachedBytes(): number {
     return this.#decoded.bytes
+  }
+
+  /**
+   * How many compare-and-swaps of this store found the session changed by
+   * someone else since it was read, and were tried again.
+   */
+  get mergeConflicts(): number {
+    return this.#mergeConflicts
   }
 
   /** The local cache of a client, when one is used and Redis tracks its keys now. */
@@ -429,6 +438,7 @@ export class RedisStore implements SessionStoreWithTaggingContract, SessionStore
         queue.latest = result === 1 ? payload : undefined
         return
       }
+      this.#mergeConflicts++
       debug('redis store: session %s changed meanwhile, merging again', fingerprint(sessionId))
       expected = String(result)
       await mergeBackoff(attempt)
