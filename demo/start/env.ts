@@ -11,6 +11,7 @@ export default await Env.create(new URL('../', import.meta.url), {
   LOG_LEVEL: Env.schema.string.optional(),
   SESSION_DRIVER: Env.schema.enum.optional(['file', 'cookie', 'memory', 'redis'] as const),
   SESSION_FILE_LOCATION: Env.schema.string.optional(),
+  DATABASE_FILE: Env.schema.string.optional(),
   REDIS_HOST: Env.schema.string.optional({ format: 'host' }),
   REDIS_PORT: Env.schema.number.optional(),
   REDIS_PASSWORD: Env.schema.string.optional(),

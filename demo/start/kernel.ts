@@ -15,6 +15,7 @@ router.use([
   () => import('@adonisjs/core/bodyparser_middleware'),
   () => import('../../src/session_middleware.js'),
   () => import('../app/middleware/signed_out_notice_middleware.js'),
+  () => import('@adonisjs/auth/initialize_auth_middleware'),
   () => import('../app/middleware/share_middleware.js'),
 ])
 

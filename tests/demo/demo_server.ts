@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,6 +14,8 @@ export interface DemoServer {
   url: string
   /** The folder of the file store's session files. */
   sessionsFolder: string
+  /** The SQLite file of the demo's users and remember-me tokens. */
+  databaseFile: string
   /** What the server printed, for failure messages. */
   output(): string
   /** Names of the session files the file store holds now. */
@@ -41,11 +43,14 @@ async function waitForServer(url: string, child: ChildProcess, output: () => str
 }
 
 /**
- * Start `node bin/demo.js` with its own port and session folder.
+ * Start `node bin/demo.js` with its own port, session folder and database.
  */
 export async function startDemo(env: Record<string, string> = {}): Promise<DemoServer> {
   const port = await getPort({ host: '127.0.0.1' })
-  const sessionsFolder = await mkdtemp(join(tmpdir(), 'satchel-demo-sessions-'))
+  const folder = await mkdtemp(join(tmpdir(), 'satchel-demo-'))
+  const sessionsFolder = join(folder, 'sessions')
+  const databaseFile = join(folder, 'demo.sqlite3')
+  await mkdir(sessionsFolder)
   let output = ''
   const child = spawn(process.execPath, ['bin/demo.js'], {
     cwd: ROOT,
@@ -56,6 +61,7 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoS
       PORT: String(port),
       LOG_LEVEL: 'warn',
       SESSION_FILE_LOCATION: sessionsFolder,
+      DATABASE_FILE: databaseFile,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -72,7 +78,7 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoS
       await exited
       clearTimeout(killer)
     }
-    await rm(sessionsFolder, { recursive: true, force: true })
+    await rm(folder, { recursive: true, force: true })
   }
   try {
     await waitForServer(url, child, () => output)
@@ -83,6 +89,7 @@ export async function startDemo(env: Record<string, string> = {}): Promise<DemoS
   return {
     url,
     sessionsFolder,
+    databaseFile,
     output: () => output,
     sessionFiles: async () => (await readdir(sessionsFolder)).filter((n) => n.endsWith('.txt')),
     stop,

@@ -1,45 +1,55 @@
 import type { HttpContext } from '@adonisjs/core/http'
+import { errors as authErrors } from '@adonisjs/auth'
 import { signInValidator } from '../validators/sign_in.js'
-import { currentUser, verifyCredentials } from '../users.js'
+import { webGuard } from '../auth.js'
+import User from '../models/user.js'
 
 /**
- * Signing in and out.
+ * Signing in and out, with @adonisjs/auth's session guard.
  */
 export default class SignInController {
   /** The sign-in form. */
-  show({ session, view, response }: HttpContext) {
-    if (currentUser(session)) {
-      return response.redirect('/')
+  async show(ctx: HttpContext) {
+    if (await webGuard(ctx).check()) {
+      return ctx.response.redirect('/')
     }
-    return view.render('pages/sign_in')
+    return ctx.view.render('pages/sign_in')
   }
 
   /**
-   * Check the form and the credentials. On success: a new session id (against
-   * fixation), the user in the session, the session tagged with the user so it
-   * shows on the devices page, and a flash notification.
+   * Check the form and the credentials, then log in: auth gives the session a
+   * new id (against fixation) and, with "remember me", a remember-me token;
+   * adonis-satchel tags the session with the user (`auth.tagSessions`), so
+   * it shows on the devices page.
    */
-  async store({ request, session, response }: HttpContext) {
-    const { email, password } = await request.validateUsing(signInValidator)
-    const user = verifyCredentials(email, password)
-    if (!user) {
-      session.flashAll()
+  async store(ctx: HttpContext) {
+    const { request, session, response } = ctx
+    const { email, password, remember } = await request.validateUsing(signInValidator)
+    let user: User
+    try {
+      user = await User.verifyCredentials(email, password)
+    } catch (error) {
+      if (!(error instanceof authErrors.E_INVALID_CREDENTIALS)) {
+        throw error
+      }
+      session.flashExcept(['password'])
       session.flashErrors({ E_INVALID_CREDENTIALS: 'The email or the password is wrong.' })
       return response.redirect().back()
     }
-    session.regenerate()
-    session.put('userId', user.id)
-    if (session.supportsTagging()) {
-      await session.tag(user.id)
-    }
+    await webGuard(ctx).login(user, remember === true)
     session.flash('notification', { type: 'success', message: `Welcome back, ${user.name}!` })
     return response.redirect(session.pullIntendedUrl() ?? '/')
   }
 
-  /** Sign out: end the session and start a new one that carries the notification. */
-  destroy({ session, response }: HttpContext) {
-    session.invalidate()
-    session.flash('notification', { type: 'info', message: 'You signed out.' })
-    return response.redirect('/')
+  /**
+   * Sign out: auth forgets the user and revokes this device's remember-me
+   * token, then the session ends on the server and a new one carries the
+   * notification.
+   */
+  async destroy(ctx: HttpContext) {
+    await webGuard(ctx).logout()
+    ctx.session.invalidate()
+    ctx.session.flash('notification', { type: 'info', message: 'You signed out.' })
+    return ctx.response.redirect('/')
   }
 }
