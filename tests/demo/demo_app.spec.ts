@@ -1,75 +1,27 @@
 import { test } from '@japa/runner'
-import type { Browser, BrowserContext, Page } from 'playwright-core'
-import { chromiumMissingReason, launchChromium } from '../../tests_helpers/chromium.js'
+import { chromiumMissingReason } from '../../tests_helpers/chromium.js'
+import {
+  demoDevices,
+  runParallelWrites,
+  signIn,
+  signOutOtherDevices,
+  submitSignIn,
+  texts,
+} from '../../tests_helpers/demo_browser.js'
 import { redisAnswers, sharedRedis } from '../../tests_helpers/redis_server.js'
-import { startDemo, type DemoServer } from './demo_server.js'
+import { startDemo } from './demo_server.js'
 import { screenshotForDocs } from './screenshots.js'
 
 const missingChromium = chromiumMissingReason()
 const APP_KEY = 'demo-tests-app-key-0123456789abcdef'
 
-/**
- * Fill and send the sign-in form of the demo.
- */
-async function signIn(page: Page, demo: DemoServer, email: string, password: string) {
-  await page.goto(`${demo.url}/sign-in`)
-  await page.fill('#email', email)
-  await page.fill('#password', password)
-  await Promise.all([page.waitForURL(/./), page.click('[data-test=submit]')])
-}
-
-/**
- * The texts of the elements a selector matches.
- */
-function texts(page: Page, selector: string) {
-  return page.locator(selector).allTextContents()
-}
-
-/**
- * Open the parallel writes panel, press its button and wait for the result
- * ("10 of 10 keys kept.").
- */
-async function runParallelWrites(page: Page, demo: DemoServer) {
-  await page.goto(`${demo.url}/parallel`)
-  await page.click('[data-test=run-parallel]')
-  await page.locator('[data-test=parallel-result]', { hasText: 'keys kept' }).waitFor()
-  return {
-    result: (await texts(page, '[data-test=parallel-result]'))[0],
-    lost: await texts(page, '[data-test=parallel-keys] li.lost'),
-  }
-}
-
 test.group('demo app with the file store', (group) => {
-  let demo: DemoServer
-  let browser: Browser
-  let contexts: BrowserContext[] = []
-
-  group.setup(async () => {
-    if (!missingChromium) {
-      ;[demo, browser] = await Promise.all([startDemo({ APP_KEY }), launchChromium()])
-    }
-  })
-
-  group.teardown(async () => {
-    await browser?.close()
-    await demo?.stop()
-  })
-
-  group.each.teardown(async () => {
-    await Promise.all(contexts.map((context) => context.close()))
-    contexts = []
-  })
-
-  /** A new page in a new browser context (a separate device). */
-  async function newDevice(): Promise<Page> {
-    const context = await browser.newContext()
-    contexts.push(context)
-    return context.newPage()
-  }
+  const devices = demoDevices(group, () => startDemo({ APP_KEY }), missingChromium)
+  const { newDevice } = devices
 
   test('show the errors and keep the email after a failed sign-in', async ({ assert }) => {
     const page = await newDevice()
-    await signIn(page, demo, 'not-an-email', 'short')
+    await signIn(page, 'not-an-email', 'short')
     assert.equal(new URL(page.url()).pathname, '/sign-in')
     assert.deepEqual(await texts(page, '[data-test=email-error]'), [
       'The email field must be a valid email address',
@@ -83,7 +35,7 @@ test.group('demo app with the file store', (group) => {
 
   test('say the credentials are wrong and keep the email', async ({ assert }) => {
     const page = await newDevice()
-    await signIn(page, demo, 'demo@example.com', 'wrong-password')
+    await signIn(page, 'demo@example.com', 'wrong-password')
     assert.deepEqual(await texts(page, '[data-test=credentials-error]'), [
       'The email or the password is wrong.',
     ])
@@ -94,7 +46,7 @@ test.group('demo app with the file store', (group) => {
 
   test('show a flash notification after signing in that is gone on reload', async ({ assert }) => {
     const page = await newDevice()
-    await signIn(page, demo, 'demo@example.com', 'secret-password')
+    await signIn(page, 'demo@example.com', 'secret-password')
     assert.equal(new URL(page.url()).pathname, '/')
     assert.deepEqual(await texts(page, '[data-test=notification]'), ['Welcome back, Demo User!'])
     assert.deepEqual(await texts(page, '[data-test=signed-in-as]'), ['demo@example.com'])
@@ -105,7 +57,7 @@ test.group('demo app with the file store', (group) => {
 
   test('count the visits of the home page in the session', async ({ assert }) => {
     const page = await newDevice()
-    await page.goto(demo.url)
+    await page.goto('/')
     assert.match((await texts(page, '[data-test=visits]'))[0], /opened this page 1 time in/)
     await page.reload()
     assert.match((await texts(page, '[data-test=visits]'))[0], /opened this page 2 times in/)
@@ -115,10 +67,10 @@ test.group('demo app with the file store', (group) => {
   test('list both devices of a user and sign out the other one', async ({ assert }) => {
     const laptop = await newDevice()
     const phone = await newDevice()
-    await signIn(laptop, demo, 'ada@example.com', 'analytical-engine')
-    await signIn(phone, demo, 'ada@example.com', 'analytical-engine')
+    await signIn(laptop, 'ada@example.com', 'analytical-engine')
+    await signIn(phone, 'ada@example.com', 'analytical-engine')
 
-    await laptop.goto(`${demo.url}/devices`)
+    await laptop.goto('/devices')
     assert.lengthOf(await texts(laptop, '[data-test=device]'), 2)
     assert.lengthOf(await texts(laptop, '[data-test=device].current'), 1)
     assert.include((await texts(laptop, '[data-test=device].current'))[0], '127.0.0.1')
@@ -129,7 +81,7 @@ test.group('demo app with the file store', (group) => {
     ])
     assert.lengthOf(await texts(laptop, '[data-test=device]'), 1)
 
-    await phone.goto(`${demo.url}/devices`)
+    await phone.goto('/devices')
     assert.equal(new URL(phone.url()).pathname, '/sign-in')
     assert.match(
       (await texts(phone, '[data-test=notification]'))[0],
@@ -139,15 +91,15 @@ test.group('demo app with the file store', (group) => {
 
   test('sign out ends the session on the server', async ({ assert }) => {
     const page = await newDevice()
-    await signIn(page, demo, 'demo@example.com', 'secret-password')
+    await signIn(page, 'demo@example.com', 'secret-password')
     const signedInCookies = await page.context().cookies()
-    const filesBefore = await demo.sessionFiles()
+    const filesBefore = await devices.demo.sessionFiles()
 
     await Promise.all([page.waitForURL(/./), page.click('[data-test=sign-out]')])
     assert.deepEqual(await texts(page, '[data-test=notification]'), ['You signed out.'])
     assert.deepEqual(await texts(page, '[data-test=signed-in-as]'), [])
 
-    const filesAfter = await demo.sessionFiles()
+    const filesAfter = await devices.demo.sessionFiles()
     assert.lengthOf(
       filesBefore.filter((file) => !filesAfter.includes(file)),
       1
@@ -155,24 +107,22 @@ test.group('demo app with the file store', (group) => {
 
     const replay = await newDevice()
     await replay.context().addCookies(signedInCookies)
-    await replay.goto(`${demo.url}/devices`)
+    await replay.goto('/devices')
     assert.equal(new URL(replay.url()).pathname, '/sign-in')
   }).skip(!!missingChromium, missingChromium)
 
   test('go back to the page that asked for a sign-in', async ({ assert }) => {
     const page = await newDevice()
-    await page.goto(`${demo.url}/devices`)
+    await page.goto('/devices')
     assert.equal(new URL(page.url()).pathname, '/sign-in')
-    await page.fill('#email', 'demo@example.com')
-    await page.fill('#password', 'secret-password')
-    await Promise.all([page.waitForURL(/devices/), page.click('[data-test=submit]')])
+    await submitSignIn(page, 'demo@example.com', 'secret-password', /devices/)
     assert.equal(new URL(page.url()).pathname, '/devices')
   }).skip(!!missingChromium, missingChromium)
 
   test('keep every key written by parallel requests of one session', async ({ assert }) => {
     const page = await newDevice()
-    await page.goto(demo.url)
-    const { result, lost } = await runParallelWrites(page, demo)
+    await page.goto('/')
+    const { result, lost } = await runParallelWrites(page)
     assert.equal(result, '10 of 10 keys kept.')
     assert.deepEqual(lost, [])
     assert.match(
@@ -184,7 +134,7 @@ test.group('demo app with the file store', (group) => {
 
   test('show the store in use and how to start the demo with another', async ({ assert }) => {
     const page = await newDevice()
-    await page.goto(demo.url)
+    await page.goto('/')
     assert.deepEqual(await texts(page, '[data-test=current-store]'), ['file'])
     const options = await texts(page, '[data-test=store-option]')
     assert.include(
@@ -201,7 +151,7 @@ test.group('demo app with the file store', (group) => {
 
   test('store a large value on a server store without a cookie limit', async ({ assert }) => {
     const page = await newDevice()
-    await page.goto(`${demo.url}/cookie-size`)
+    await page.goto('/cookie-size')
     assert.lengthOf(await texts(page, '[data-test=cookie-size-server-store]'), 1)
     await Promise.all([page.waitForURL(/cookie-size/), page.click('[data-test=store-too-much]')])
     assert.match(
@@ -215,12 +165,11 @@ test.group('demo app with the file store', (group) => {
   }) => {
     const laptop = await newDevice()
     const phone = await newDevice()
-    await signIn(laptop, demo, 'ada@example.com', 'analytical-engine')
-    await signIn(phone, demo, 'ada@example.com', 'analytical-engine')
-    await laptop.goto(`${demo.url}/devices`)
-    await Promise.all([laptop.waitForURL(/devices/), laptop.click('[data-test=sign-out-others]')])
+    await signIn(laptop, 'ada@example.com', 'analytical-engine')
+    await signIn(phone, 'ada@example.com', 'analytical-engine')
+    await signOutOtherDevices(laptop)
 
-    await phone.goto(`${demo.url}/devices`)
+    await phone.goto('/devices')
     assert.equal(new URL(phone.url()).pathname, '/sign-in')
     assert.match(
       (await texts(phone, '[data-test=notification]'))[0],
@@ -230,22 +179,20 @@ test.group('demo app with the file store', (group) => {
 
     await phone.reload()
     assert.deepEqual(await texts(phone, '[data-test=notification]'), [])
-    await phone.fill('#email', 'ada@example.com')
-    await phone.fill('#password', 'analytical-engine')
-    await Promise.all([phone.waitForURL(/devices/), phone.click('[data-test=submit]')])
+    await submitSignIn(phone, 'ada@example.com', 'analytical-engine', /devices/)
     assert.equal(new URL(phone.url()).pathname, '/devices')
   }).skip(!!missingChromium, missingChromium)
 
   test('explain that last seen is refreshed at most once a minute', async ({ assert }) => {
     const laptop = await newDevice()
     const phone = await newDevice()
-    await signIn(laptop, demo, 'demo@example.com', 'secret-password')
-    await laptop.goto(`${demo.url}/devices`)
+    await signIn(laptop, 'demo@example.com', 'secret-password')
+    await laptop.goto('/devices')
     if (await laptop.locator('[data-test=sign-out-others]').count()) {
       await Promise.all([laptop.waitForURL(/devices/), laptop.click('[data-test=sign-out-others]')])
     }
-    await signIn(phone, demo, 'demo@example.com', 'secret-password')
-    await laptop.goto(`${demo.url}/devices`)
+    await signIn(phone, 'demo@example.com', 'secret-password')
+    await laptop.goto('/devices')
     assert.lengthOf(await texts(laptop, '[data-test=device]'), 2)
     const lastSeen = await texts(laptop, '[data-test=device] td:nth-child(4)')
     await laptop.reload()
@@ -259,45 +206,30 @@ test.group('demo app with the file store', (group) => {
 })
 
 test.group('demo app with the cookie store', (group) => {
-  let demo: DemoServer
-  let browser: Browser
+  const devices = demoDevices(
+    group,
+    () => startDemo({ SESSION_DRIVER: 'cookie', APP_KEY }),
+    missingChromium
+  )
+  const { newDevice } = devices
 
-  group.setup(async () => {
-    if (!missingChromium) {
-      ;[demo, browser] = await Promise.all([
-        startDemo({ SESSION_DRIVER: 'cookie', APP_KEY }),
-        launchChromium(),
-      ])
-    }
-  })
-
-  group.teardown(async () => {
-    await browser?.close()
-    await demo?.stop()
-  })
-
-  test('say that the cookie store cannot list sessions', async ({ assert, cleanup }) => {
-    const context = await browser.newContext()
-    cleanup(() => context.close())
-    const page = await context.newPage()
-    await signIn(page, demo, 'demo@example.com', 'secret-password')
+  test('say that the cookie store cannot list sessions', async ({ assert }) => {
+    const page = await newDevice()
+    await signIn(page, 'demo@example.com', 'secret-password')
     assert.deepEqual(await texts(page, '[data-test=notification]'), ['Welcome back, Demo User!'])
-    await page.goto(`${demo.url}/devices`)
+    await page.goto('/devices')
     assert.match(
       (await texts(page, '[data-test=tagging-unsupported]'))[0],
       /The cookie store cannot list sessions/
     )
-    assert.deepEqual(await demo.sessionFiles(), [])
+    assert.deepEqual(await devices.demo.sessionFiles(), [])
   }).skip(!!missingChromium, missingChromium)
 
   test('lose keys of parallel requests and say why the cookie store cannot keep them', async ({
     assert,
-    cleanup,
   }) => {
-    const context = await browser.newContext()
-    cleanup(() => context.close())
-    const page = await context.newPage()
-    const { result, lost } = await runParallelWrites(page, demo)
+    const page = await newDevice()
+    const { result, lost } = await runParallelWrites(page)
     const kept = Number(/^(\d+) of 10 keys kept\.$/.exec(result)?.[1])
     assert.isBelow(kept, 10)
     assert.lengthOf(lost, 10 - kept)
@@ -310,13 +242,10 @@ test.group('demo app with the cookie store', (group) => {
 
   test('refuse a session over 4 KB with a clear error and keep the old cookie', async ({
     assert,
-    cleanup,
   }) => {
-    const context = await browser.newContext()
-    cleanup(() => context.close())
-    const page = await context.newPage()
-    await page.goto(demo.url)
-    await page.goto(`${demo.url}/cookie-size`)
+    const page = await newDevice()
+    await page.goto('/')
+    await page.goto('/cookie-size')
     const [response] = await Promise.all([
       page.waitForResponse((candidate) => candidate.request().method() === 'POST'),
       page.click('[data-test=store-too-much]'),
@@ -330,7 +259,7 @@ test.group('demo app with the cookie store', (group) => {
     )
     await screenshotForDocs(page, 'cookie_too_large')
 
-    await page.goto(demo.url)
+    await page.goto('/')
     assert.match((await texts(page, '[data-test=visits]'))[0], /opened this page 2 times in/)
   }).skip(!!missingChromium, missingChromium)
 })
@@ -350,38 +279,23 @@ async function redisMissingReason(): Promise<string | undefined> {
 const missingRedis = await redisMissingReason()
 
 test.group('demo app with the redis store', (group) => {
-  let demo: DemoServer
-  let browser: Browser
+  const { newDevice } = demoDevices(
+    group,
+    () =>
+      startDemo({
+        SESSION_DRIVER: 'redis',
+        APP_KEY,
+        REDIS_HOST: sharedRedis.host,
+        REDIS_PORT: String(sharedRedis.port),
+      }),
+    missingRedis
+  )
 
-  group.setup(async () => {
-    if (!missingRedis) {
-      ;[demo, browser] = await Promise.all([
-        startDemo({
-          SESSION_DRIVER: 'redis',
-          APP_KEY,
-          REDIS_HOST: sharedRedis.host,
-          REDIS_PORT: String(sharedRedis.port),
-        }),
-        launchChromium(),
-      ])
-    }
-  })
-
-  group.teardown(async () => {
-    await browser?.close()
-    await demo?.stop()
-  })
-
-  test('run on redis and keep every key written by parallel requests', async ({
-    assert,
-    cleanup,
-  }) => {
-    const context = await browser.newContext()
-    cleanup(() => context.close())
-    const page = await context.newPage()
-    await page.goto(demo.url)
+  test('run on redis and keep every key written by parallel requests', async ({ assert }) => {
+    const page = await newDevice()
+    await page.goto('/')
     assert.deepEqual(await texts(page, '[data-test=current-store]'), ['redis'])
-    const { result, lost } = await runParallelWrites(page, demo)
+    const { result, lost } = await runParallelWrites(page)
     assert.equal(result, '10 of 10 keys kept.')
     assert.deepEqual(lost, [])
   }).skip(!!missingRedis, missingRedis)
