@@ -14,6 +14,7 @@ import {
   stringBytes,
 } from './byte_budget_cache.js'
 import type { AppEncrypter } from './framework.js'
+import { GcmSeal } from './gcm_seal.js'
 import { copyOfJsonValue, parseJson } from './payload.js'
 import { randomBase64Url } from './random_text.js'
 
@@ -35,19 +36,42 @@ export interface VerifiedValue<T> {
   stale: boolean
   /** The expiry sealed inside the value (epoch ms), when it has one. */
   expiresAt?: number
+  /** What was sealed beside the message (`meta` of the envelope), when anything was. */
+  meta?: unknown
 }
 
 /**
- * A value decrypted before: its plain text, the key that made it, and from
- * its second decryption on the message it unwrapped to (never handed out:
- * callers get copies).
+ * A message that passed its purpose and expiry checks, with what was sealed
+ * beside it.
+ */
+interface Unwrapped {
+  message: unknown
+  expiresAt?: number
+  meta?: unknown
+}
+
+/**
+ * A value decrypted before: its plain text, the key that made it, the format
+ * it was sealed in (a gcm value is bound to the purpose it was opened for),
+ * and from its second decryption on the message it unwrapped to (never handed
+ * out: callers get copies).
  */
 interface OpenedValue {
   sealed: string
   plain: string
   keyIndex: number
-  unwrapped?: { message: unknown; purpose: unknown; expiresAt?: number }
+  format: SealFormat
+  gcmPurpose?: string
+  unwrapped?: Unwrapped & { purpose: unknown }
 }
+
+/**
+ * How data cookies are sealed: AES-256-CBC with the message envelope inside
+ * (AdonisJS 6, and the `legacy` encrypter of 7), AES-256-GCM in the `v1` format
+ * of the `gcm` encrypter of AdonisJS 7, or by the app's encrypter itself
+ * (any other driver), which leaves no room beside `message`.
+ */
+type SealFormat = 'cbc' | 'gcm' | 'encrypter'
 
 function openedValueBytes(opened: OpenedValue): number {
   return (
@@ -58,12 +82,14 @@ function openedValueBytes(opened: OpenedValue): number {
 }
 
 /**
- * The signed message format of AdonisJS: `{ message, purpose, expiryDate? }`.
+ * The signed message format of AdonisJS: `{ message, purpose, expiryDate? }`,
+ * plus what this package seals beside the message (`meta`).
  */
 interface SignedMessage {
   message: unknown
   purpose?: string
   expiryDate?: string
+  meta?: unknown
 }
 
 function hmac(key: KeyObject, value: string): string {
@@ -81,14 +107,22 @@ function safeEqual(expected: string, given: string): boolean {
 }
 
 /**
- * Check purpose and expiry of a decoded message, as AdonisJS does.
+ * Check purpose and expiry of a decoded message, as AdonisJS does. A gcm
+ * value carries its purpose outside the plain text (`gcmPurpose`, checked by
+ * the decryption), so its plain text must hold none.
  */
-function unwrap(decoded: string, purpose: string): { message: unknown; expiresAt?: number } | null {
+function unwrap(decoded: string, purpose: string, gcmPurpose?: string): Unwrapped | null {
   const parsed = parseJson(decoded) as SignedMessage | null
   if (!parsed || typeof parsed !== 'object' || !parsed.message) {
     return null
   }
-  return checked(parsed.message, parsed.purpose, expiryOf(parsed.expiryDate), purpose)
+  const messagePurpose =
+    gcmPurpose === undefined ? parsed.purpose : parsed.purpose === undefined ? gcmPurpose : null
+  const unwrapped = checked(parsed.message, messagePurpose, expiryOf(parsed.expiryDate), purpose)
+  if (unwrapped && parsed.meta !== undefined) {
+    unwrapped.meta = parsed.meta
+  }
+  return unwrapped
 }
 
 /**
@@ -110,7 +144,7 @@ function checked(
   messagePurpose: unknown,
   expiresAt: number | undefined,
   purpose: string
-): { message: unknown; expiresAt?: number } | null {
+): Unwrapped | null {
   if (messagePurpose !== purpose) {
     return null
   }
@@ -128,20 +162,55 @@ function checked(
  */
 const SEALED_EXPIRIES_LIMIT = 2000
 
+/** The message and purpose of the values that test the app's encrypter. */
+const PROBE = 'adonis-satchel-probe'
+
+/**
+ * True when the app's encrypter opens `sealed` (made for the purpose `PROBE`)
+ * to the probe message.
+ */
+function opensProbe(encrypter: AppEncrypter, sealed: string): boolean {
+  try {
+    return encrypter.decrypt(sealed, PROBE) === PROBE
+  } catch {
+    return false
+  }
+}
+
+/**
+ * A GcmSeal for the app's encrypter when it is a `gcm` encrypter: its id read
+ * from a value it seals, then proven by the encrypter opening a probe sealed
+ * here with a `meta` beside the message. Undefined for any other driver.
+ */
+function gcmSealOf(encrypter: AppEncrypter, secrets: string[]): GcmSeal | undefined {
+  const parts = encrypter.encrypt(PROBE, undefined, PROBE).split('.')
+  if (parts.length !== 4 || !parts[0]) {
+    return undefined
+  }
+  const seal = new GcmSeal(parts[0], secrets)
+  const probe = seal.seal(JSON.stringify({ message: PROBE, meta: PROBE }), PROBE)
+  return opensProbe(encrypter, probe) ? seal : undefined
+}
+
 /**
  * Signs and encrypts cookie values in the exact formats of AdonisJS
  * (`s:` signed and `e:` encrypted cookies), with a list of keys: the first signs,
  * every key verifies, so app keys can rotate without logging anyone out.
  *
- * Given the app's encrypter for a key (AdonisJS 7), it seals with the newest
- * key the way the framework seals its encrypted cookies (`gcm` in new apps),
- * opens with every key, and still opens the legacy AES-256-CBC values of
- * AdonisJS 6, reporting them stale so they are re-sealed.
+ * Given the app's encrypter for each key (AdonisJS 7), it seals what those
+ * encrypters open, as the framework seals its encrypted cookies: the `gcm`
+ * format of new apps and the legacy AES-256-CBC format are sealed here with
+ * the newest key, with room beside the message; any other driver seals through
+ * the newest key's encrypter. Every key opens; a value of an older key, or of
+ * AdonisJS 6 where the app seals another format, is reported stale so it is
+ * re-sealed.
  */
 export class KeyRing {
   #keys: DerivedKey[]
   /** The app's encrypter for each key, in the order of the keys (AdonisJS 7). */
   #encrypters: AppEncrypter[] | undefined
+  #gcm: GcmSeal | undefined
+  #format: SealFormat
   /** Recently decrypted values (sealed → plain text), within a byte budget. */
   #opened: ByteBudgetCache<string, OpenedValue>
   /**
@@ -168,6 +237,29 @@ export class KeyRing {
     })
     const encrypterFor = options.encrypterFor
     this.#encrypters = encrypterFor && secrets.map((secret) => encrypterFor(secret))
+    this.#gcm = this.#encrypters && gcmSealOf(this.#encrypters[0], secrets)
+    this.#format = this.#formatFor(this.#encrypters?.[0])
+  }
+
+  /** The format this ring seals in for the app's encrypter (cbc without one). */
+  #formatFor(encrypter: AppEncrypter | undefined): SealFormat {
+    if (this.#gcm) {
+      return 'gcm'
+    }
+    if (!encrypter) {
+      return 'cbc'
+    }
+    const probe = this.#sealCbc(PROBE, PROBE, undefined, PROBE).slice(2)
+    return opensProbe(encrypter, probe) ? 'cbc' : 'encrypter'
+  }
+
+  /**
+   * True when `encrypt()` seals its `meta` beside the message, where the
+   * framework's decryption (and so @adonisjs/session) never looks; false when
+   * the app's encrypter builds the plain text itself.
+   */
+  get sealsBesideMessage(): boolean {
+    return this.#format !== 'encrypter'
   }
 
   /** The bytes the remembered decrypted values take now (estimated). */
@@ -213,17 +305,29 @@ export class KeyRing {
   }
 
   /**
-   * Encrypt a value for a purpose (AES-256-CBC, then HMAC over ciphertext and IV),
-   * optionally with an expiry date sealed inside: `e:<cipher>.<iv>.<hmac>`.
+   * Encrypt a value for a purpose, optionally with an expiry date sealed
+   * inside, and `meta` beside the message when `sealsBesideMessage` (the
+   * app's encrypter otherwise builds the plain text, without it). Without an
+   * encrypter: AES-256-CBC, then HMAC over ciphertext and IV,
+   * `e:<cipher>.<iv>.<hmac>`.
    */
-  encrypt(value: unknown, purpose: string, expiresAt?: Date): string {
-    if (this.#encrypters) {
-      return this.#seal(this.#encrypters[0], value, purpose, expiresAt)
+  encrypt(value: unknown, purpose: string, expiresAt?: Date, meta?: unknown): string {
+    if (this.#gcm) {
+      const plain = JSON.stringify({ message: value, expiryDate: expiresAt, meta })
+      return `e:${this.#gcm.seal(plain, purpose)}`
     }
+    if (this.#format === 'encrypter') {
+      return this.#seal(this.#encrypters![0], value, purpose, expiresAt)
+    }
+    return this.#sealCbc(value, purpose, expiresAt, meta)
+  }
+
+  /** Seal in the legacy AES-256-CBC format with the newest key. */
+  #sealCbc(value: unknown, purpose: string, expiresAt: Date | undefined, meta: unknown): string {
     const { cryptoKey, hmacKey } = this.#keys[0]
     const iv = randomBase64Url(12)
     const cipher = createCipheriv('aes-256-cbc', cryptoKey, iv)
-    const plain = JSON.stringify({ message: value, purpose, expiryDate: expiresAt })
+    const plain = JSON.stringify({ message: value, purpose, expiryDate: expiresAt, meta })
     const encrypted = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()])
     const body = `${encrypted.toString('base64url')}.${Buffer.from(iv).toString('base64url')}`
     return `e:${body}.${hmac(hmacKey, body)}`
@@ -237,39 +341,40 @@ export class KeyRing {
    * of parsed again.
    */
   decrypt<T = unknown>(sealed: string, purpose: string): VerifiedValue<T> | null {
-    if (this.#encrypters) {
-      const value = this.#unseal<T>(this.#encrypters, sealed, purpose)
-      if (value) {
-        return value
-      }
-    }
     const remembered = this.#opened.get(sealed)
-    const opened = remembered ?? this.#open(sealed)
+    const opened = remembered ?? this.#open(sealed, purpose)
     if (!opened) {
-      return null
+      return this.#encrypters ? this.#unseal<T>(this.#encrypters, sealed, purpose) : null
     }
-    let unwrapped: { message: unknown; expiresAt?: number } | null
+    let unwrapped: Unwrapped | null
     if (opened.unwrapped) {
-      const { message, purpose: messagePurpose, expiresAt } = opened.unwrapped
+      const { message, purpose: messagePurpose, expiresAt, meta } = opened.unwrapped
       unwrapped = checked(message, messagePurpose, expiresAt, purpose)
       if (unwrapped) {
         unwrapped.message = copyOfJsonValue(unwrapped.message)
+        if (meta !== undefined) unwrapped.meta = copyOfJsonValue(meta)
       }
     } else {
-      unwrapped = unwrap(opened.plain, purpose)
+      unwrapped = unwrap(opened.plain, purpose, opened.gcmPurpose)
       if (unwrapped && remembered) {
         opened.unwrapped = { ...unwrapped, purpose }
         this.#opened.resize(sealed)
         unwrapped = { ...unwrapped, message: copyOfJsonValue(unwrapped.message) }
+        if (unwrapped.meta !== undefined) unwrapped.meta = copyOfJsonValue(unwrapped.meta)
       }
     }
-    return (
-      unwrapped && {
-        value: unwrapped.message as T,
-        stale: opened.keyIndex !== 0 || this.#encrypters !== undefined,
-        expiresAt: unwrapped.expiresAt,
-      }
-    )
+    if (!unwrapped) {
+      return null
+    }
+    const verified: VerifiedValue<T> = {
+      value: unwrapped.message as T,
+      stale: opened.keyIndex !== 0 || opened.format !== this.#format,
+      expiresAt: unwrapped.expiresAt,
+    }
+    if (unwrapped.meta !== undefined) {
+      verified.meta = unwrapped.meta
+    }
+    return verified
   }
 
   /** Seal with the app's encrypter: `e:` and its output, the expiry inside. */
@@ -296,17 +401,32 @@ export class KeyRing {
     for (const [index, encrypter] of encrypters.entries()) {
       const value = encrypter.decrypt<T>(sealed.slice(2), purpose)
       if (value !== null && value !== undefined) {
-        const stale = index !== 0
-        return { value, stale, expiresAt: stale ? undefined : this.#sealedExpiries.get(sealed) }
+        const stale = index !== 0 || this.#format !== 'encrypter'
+        return {
+          value,
+          stale,
+          expiresAt: index !== 0 ? undefined : this.#sealedExpiries.get(sealed),
+        }
       }
     }
     return null
   }
 
-  /** Verify and decrypt a sealed value, remembering the plain text. */
-  #open(sealed: string): OpenedValue | null {
+  /**
+   * Verify and decrypt a value sealed in a format of this ring (gcm for the
+   * app's `gcm` encrypter, legacy CBC), remembering the plain text.
+   */
+  #open(sealed: string, purpose: string): OpenedValue | null {
     if (typeof sealed !== 'string' || !sealed.startsWith('e:')) {
       return null
+    }
+    if (this.#gcm) {
+      const opened = this.#gcm.open(sealed.slice(2), purpose)
+      if (opened) {
+        const value: OpenedValue = { sealed, ...opened, format: 'gcm', gcmPurpose: purpose }
+        this.#opened.set(sealed, value)
+        return value
+      }
     }
     const parts = sealed.slice(2).split('.')
     if (parts.length !== 3 || !parts[0] || !parts[1] || !parts[2]) {
@@ -323,7 +443,7 @@ export class KeyRing {
       const plain =
         decipher.update(Buffer.from(parts[0], 'base64url')).toString('utf8') +
         decipher.final('utf8')
-      const opened = { sealed, plain, keyIndex }
+      const opened: OpenedValue = { sealed, plain, keyIndex, format: 'cbc' }
       this.#opened.set(sealed, opened)
       return opened
     } catch {

@@ -1,5 +1,6 @@
 import { test } from '@japa/runner'
 import { KeyRing } from '../src/key_ring.js'
+import type { AppEncrypter } from '../src/framework.js'
 import {
   createEncryption,
   createHttpContext,
@@ -149,6 +150,13 @@ test.group('KeyRing | with the app encrypter', () => {
     })
   })
 
+  test('know the expiry of a value the encrypter sealed elsewhere with one', ({ assert }) => {
+    const sealed = `e:${createEncryption().encrypt({ a: 1 }, 60_000, 'purpose-1234567890')}`
+    const ring = new KeyRing([TEST_APP_KEY], { encrypterFor: createEncryption })
+    const expiresAt = ring.decrypt(sealed, 'purpose-1234567890')?.expiresAt
+    assert.isAbove(expiresAt!, Date.now() + 50_000)
+  })
+
   test('still open the legacy format, stale where the app seals another format', ({ assert }) => {
     const legacy = new KeyRing([TEST_APP_KEY]).encrypt({ a: 1 }, 'purpose-1234567890')
     const ring = new KeyRing([TEST_APP_KEY], { encrypterFor: createEncryption })
@@ -178,6 +186,113 @@ test.group('KeyRing | with the app encrypter', () => {
     assert.isNull(ring.decrypt('e:not-sealed', 'purpose-1234567890'))
     assert.isNull(ring.decrypt('plain', 'purpose-1234567890'))
   })
+})
+
+/**
+ * The `encrypterFor` of an AdonisJS 7 app whose default encrypter in
+ * `config/encryption.ts` uses `driver`: one encrypter per key (undefined on
+ * AdonisJS 6, which has one format).
+ */
+async function encrypterForOf(driver: 'aes256gcm' | 'legacy' | 'chacha20') {
+  if (adonisMajor === 6) {
+    return undefined
+  }
+  const encryption = (await import('@adonisjs/core/encryption')) as any
+  const { configProvider } = await import('@adonisjs/core')
+  const built = new Map<string, AppEncrypter>()
+  for (const key of [TEST_APP_KEY, OLD_KEY]) {
+    const config = await configProvider.resolve<any>(
+      null as any,
+      encryption.drivers[driver]({ id: driver, keys: [key] })
+    )
+    built.set(key, new encryption.Encryption(config))
+  }
+  return (key: string) => built.get(key)!
+}
+
+test.group('KeyRing | the metadata beside the message', () => {
+  test('seal it beside the message in the formats a gcm or legacy encrypter opens', async ({
+    assert,
+  }) => {
+    const rings = [new KeyRing([TEST_APP_KEY])]
+    for (const driver of ['aes256gcm', 'legacy'] as const) {
+      const encrypterFor = await encrypterForOf(driver)
+      if (encrypterFor) rings.push(new KeyRing([TEST_APP_KEY], { encrypterFor }))
+    }
+    for (const [index, ring] of rings.entries()) {
+      assert.isTrue(ring.sealsBesideMessage, `ring ${index}`)
+      const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', undefined, { userId: '7' })
+      assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890'), {
+        value: { a: 1 },
+        stale: false,
+        expiresAt: undefined,
+        meta: { userId: '7' },
+      })
+      assert.isNull(ring.decrypt(sealed, 'another-purpose-123'))
+    }
+  })
+
+  test('hand the metadata to a gcm or legacy encrypter nowhere but beside the message', async ({
+    assert,
+  }) => {
+    for (const driver of ['aes256gcm', 'legacy'] as const) {
+      const encrypterFor = await encrypterForOf(driver)
+      const ring = new KeyRing([TEST_APP_KEY], { encrypterFor })
+      const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', undefined, { userId: '7' })
+      const opened = (encrypterFor?.(TEST_APP_KEY) ?? createEncryption()).decrypt(
+        sealed.slice(2),
+        'purpose-1234567890'
+      )
+      assert.deepEqual(opened, { a: 1 }, driver)
+    }
+  })
+
+  test('refuse a sealed value spelled differently, even where it decodes to the same bytes', ({
+    assert,
+  }) => {
+    const ring = appKeyRing()
+    const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890', undefined, { userId: '7' })
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'
+    const last = alphabet[alphabet.indexOf(sealed.at(-1)!) ^ 1]
+    const dot = sealed.indexOf('.', sealed.indexOf('.') + 1)
+    for (const respelled of [
+      `${sealed.slice(0, -1)}${last}`,
+      `${sealed.slice(0, dot)}!${sealed.slice(dot)}`,
+      `${sealed}=`,
+    ]) {
+      assert.isNull(ring.decrypt(respelled, 'purpose-1234567890'), respelled)
+    }
+    assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890')?.meta, { userId: '7' })
+  })
+
+  test('open values of previous keys beside the message, reporting them stale', async ({
+    assert,
+  }) => {
+    const encrypterFor = await encrypterForOf('aes256gcm')
+    const sealed = new KeyRing([OLD_KEY], { encrypterFor }).encrypt(
+      { a: 1 },
+      'purpose-1234567890',
+      undefined,
+      { userId: '7' }
+    )
+    const ring = new KeyRing([TEST_APP_KEY, OLD_KEY], { encrypterFor })
+    const opened = ring.decrypt(sealed, 'purpose-1234567890')
+    assert.deepEqual(opened?.meta, { userId: '7' })
+    assert.isTrue(opened?.stale)
+  })
+
+  test('leave the plain text to an encrypter of another format, which has no room beside the message', async ({
+    assert,
+  }) => {
+    const encrypterFor = await encrypterForOf('chacha20')
+    const ring = new KeyRing([TEST_APP_KEY], { encrypterFor })
+    assert.isFalse(ring.sealsBesideMessage)
+    const sealed = ring.encrypt({ a: 1 }, 'purpose-1234567890')
+    assert.deepEqual(encrypterFor!(TEST_APP_KEY).decrypt(sealed.slice(2), 'purpose-1234567890'), {
+      a: 1,
+    })
+    assert.deepEqual(ring.decrypt(sealed, 'purpose-1234567890')?.value, { a: 1 })
+  }).skip(adonisMajor === 6, 'AdonisJS 6 has one encryption format')
 })
 
 test.group('KeyRing | remembered values', () => {

@@ -1,13 +1,17 @@
 import type { HttpContext } from '@adonisjs/core/http'
 import { debugSecrets } from '../debug.js'
 import { E_SESSION_COOKIE_TOO_LARGE, E_SESSION_STORE_NEEDS_REQUEST } from '../errors.js'
+import { METADATA_KEY } from '../payload.js'
 import { isDueForReissue, MAX_COOKIE_BYTES, type SessionCookies } from '../session_cookies.js'
 import type { SessionData, SessionStoreCapabilities, SessionStoreContract } from '../types.js'
 
 /**
  * Keeps the session data in an encrypted, authenticated cookie named after the
  * session id (the format of @adonisjs/session). The idle expiry is sealed inside
- * the encrypted value, so a replayed old cookie cannot revive a session.
+ * the encrypted value, so a replayed old cookie cannot revive a session. The
+ * metadata is sealed beside the message, where @adonisjs/session does not
+ * look (inside the data only when the app's encrypter leaves no room);
+ * cookies with it inside the data are still read.
  * Cannot list or end sessions, and cannot merge parallel updates.
  */
 export class CookieStore implements SessionStoreContract, SessionStoreCapabilities {
@@ -48,16 +52,28 @@ export class CookieStore implements SessionStoreContract, SessionStoreCapabiliti
       )
       return null
     }
+    const data = verified.value
+    const metadata = verified.meta
+    if (metadata && typeof metadata === 'object' && !Array.isArray(metadata)) {
+      data[METADATA_KEY] = metadata as SessionData[string]
+    }
     this.#readExpiresAt = verified.expiresAt
     this.#readWithOldKey = verified.stale
-    this.#readData = verified.value
-    return verified.value
+    this.#readData = data
+    return data
   }
 
   /** Encrypt the data into the cookie; fails when the cookie would exceed 4096 bytes. */
   write(sessionId: string, data: SessionData): void {
     const expiresAt = new Date(Date.now() + this.#ageMs)
-    const sealed = this.#cookies.keyRing.encrypt(data, sessionId, expiresAt)
+    const keyRing = this.#cookies.keyRing
+    let sealed: string
+    if (keyRing.sealsBesideMessage && data[METADATA_KEY] !== undefined) {
+      const { [METADATA_KEY]: metadata, ...values } = data
+      sealed = keyRing.encrypt(values, sessionId, expiresAt, metadata)
+    } else {
+      sealed = keyRing.encrypt(data, sessionId, expiresAt)
+    }
     const header = this.#cookies.serialize(sessionId, sealed)
     const size = header.indexOf(';') === -1 ? header.length : header.indexOf(';')
     if (size > MAX_COOKIE_BYTES) {
